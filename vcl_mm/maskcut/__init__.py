@@ -1,0 +1,1 @@
+"""MaskCut pseudo-labelling (imported lazily: it is not needed for training)."""

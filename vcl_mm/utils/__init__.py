@@ -1,0 +1,3 @@
+from .errors import InputError, require_dir, require_file
+
+__all__ = ['InputError', 'require_file', 'require_dir']
