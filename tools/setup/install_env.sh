@@ -19,15 +19,33 @@ PINS="$ROOT/requirements/cpu-pins.txt"
 step() { printf '\n==> %s\n' "$*"; }
 start=$(date +%s)
 
+# Skip everything when nothing that defines the environment has changed.
+stamp_file="$VENV/.vcl_mm-env-stamp"
+stamp=$(cat "$ROOT/setup.cfg" "$PINS" "${BASH_SOURCE[0]}" | sha256sum | cut -c1-16)
+if [ -x "$VENV/bin/python" ] && [ "$(cat "$stamp_file" 2>/dev/null)" = "$stamp" ]; then
+  echo "environment in $VENV is up to date (delete $stamp_file to reinstall)"
+  exit 0
+fi
+
 if [ ! -x "$VENV/bin/python" ]; then
   step "creating $VENV with $($PY --version)"
   "$PY" -m venv "$VENV"
 fi
 PIP=("$VENV/bin/python" -m pip)
-"${PIP[@]}" install -q --upgrade pip 'setuptools<81' wheel ninja
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+# pip, quiet, minus the noise of missing local index folders some hosts list.
+pip_q() {
+  local rc
+  set +e
+  "${PIP[@]}" "$@" 2>&1 | grep -v '^WARNING: Location .* is ignored'
+  rc=${PIPESTATUS[0]}
+  set -e
+  return "$rc"
+}
+pip_q install -q --upgrade pip 'setuptools<81' wheel ninja cython
 
 step "torch $TORCH_VERSION, torchvision, numpy<2, mmengine"
-"${PIP[@]}" install -q -c "$PINS" torch torchvision numpy mmengine
+pip_q install -q -c "$PINS" torch torchvision numpy mmengine
 
 pyver=$("$VENV/bin/python" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
 key="mmcv-${MMCV_VERSION}_torch-${TORCH_VERSION}_${pyver}"
@@ -36,7 +54,7 @@ if ! ls "$wheel_dir"/mmcv-*.whl >/dev/null 2>&1; then
   step "building mmcv $MMCV_VERSION with CPU ops (once per machine, ~20 min on 2 cores)"
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
-  "${PIP[@]}" download -q --no-deps --no-binary :all: --no-build-isolation \
+  pip_q download -q --no-deps --no-binary :all: --no-build-isolation \
     -d "$work" "mmcv==$MMCV_VERSION"
   tar -xzf "$work"/mmcv-*.tar.gz -C "$work"
   src=$(ls -d "$work"/mmcv-$MMCV_VERSION)
@@ -46,17 +64,22 @@ if ! ls "$wheel_dir"/mmcv-*.whl >/dev/null 2>&1; then
   # -v streams the compiler lines: the build's progress.
   MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
     "${PIP[@]}" wheel -v --no-deps --no-build-isolation -w "$wheel_dir.partial" "$src" \
-    2>&1 | grep --line-buffered -E '^\[[0-9]+/[0-9]+\]|Successfully|error|Error' || true
-  ls "$wheel_dir.partial"/mmcv-*.whl >/dev/null 2>&1 || { echo "mmcv build failed" >&2; exit 1; }
+    2>&1 | tee "$CACHE/$key.build.log" | sed -un -E -e 's#^ *(\[[0-9]+/[0-9]+\]).* -c ([^ ]+).*#  \1 compiling \2#p' \
+                       -e '/Successfully built|error:/p' || true
+  ls "$wheel_dir.partial"/mmcv-*.whl >/dev/null 2>&1 || {
+    tail -n 40 "$CACHE/$key.build.log" >&2
+    echo "mmcv build failed; full log: $CACHE/$key.build.log" >&2
+    exit 1
+  }
   rm -rf "$wheel_dir" && mv "$wheel_dir.partial" "$wheel_dir"
 else
   step "mmcv $MMCV_VERSION: reusing cached wheel in $wheel_dir"
 fi
-"${PIP[@]}" install -q -c "$PINS" "$wheel_dir"/mmcv-*.whl
+pip_q install -q -c "$PINS" "$wheel_dir"/mmcv-*.whl
 
 step "mmdet, mmpretrain, timm, pydensecrf2, pycocotools and vcl_mm (editable)"
-"${PIP[@]}" install -q -c "$PINS" --no-build-isolation pydensecrf2
-"${PIP[@]}" install -q -c "$PINS" -e "$ROOT[tests]"
+pip_q install -q -c "$PINS" --no-build-isolation pydensecrf2
+pip_q install -q -c "$PINS" -e "$ROOT[tests]"
 
 "$VENV/bin/python" - <<'PY'
 import mmcv, mmdet, mmengine, torch
@@ -64,4 +87,5 @@ from mmcv.ops import MultiScaleDeformableAttention  # noqa: F401  (compiled ops 
 print(f'environment ready: torch {torch.__version__}, mmcv {mmcv.__version__}, '
       f'mmdet {mmdet.__version__}, mmengine {mmengine.__version__}')
 PY
+echo "$stamp" > "$stamp_file"
 echo "install took $(( $(date +%s) - start )) s"

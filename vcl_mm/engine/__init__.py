@@ -1,1 +1,4 @@
-"""Importing this package registers its components (see vcl_mm/__init__.py)."""
+"""Runner pieces. Importing this package registers its components."""
+from .optim_wrapper import DeviceAmpOptimWrapper
+
+__all__ = ['DeviceAmpOptimWrapper']

@@ -1,3 +1,7 @@
+from .checkpoint import load_local_checkpoint, register_checkpoint_loader
 from .errors import InputError, require_dir, require_file
 
-__all__ = ['InputError', 'require_file', 'require_dir']
+__all__ = [
+    'InputError', 'require_file', 'require_dir', 'load_local_checkpoint',
+    'register_checkpoint_loader'
+]

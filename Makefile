@@ -1,0 +1,15 @@
+# The two commands of the README:
+#   make quickstart   install everything, then run the main job
+#   make test         install everything, then run the test suite
+PYTHON_ENV := .venv/bin/python
+
+.PHONY: env quickstart test
+
+env:
+	bash tools/setup/install_env.sh
+
+quickstart: env
+	$(PYTHON_ENV) tools/quickstart.py
+
+test: env
+	$(PYTHON_ENV) -m pytest tests -q

@@ -1,0 +1,65 @@
+# Generated toy videos (vcl_mm.datasets.synthetic.write_video_set) in mmdet's
+# converted YouTube-VIS layout: <data_root>/JPEGImages/<video>/<frame>.jpg and
+# <data_root>/ytvis_mmdet.json, written by tools/misc/generate_toy_data.py.
+dataset_type = 'YouTubeVISDataset'
+data_root = 'data/generated_videos/'
+num_frames = 3
+frame_scale = (1333, 120)
+
+train_pipeline = [
+    dict(
+        type='UniformRefFrameSample',
+        num_ref_imgs=num_frames - 1,
+        frame_range=2,
+        filter_key_img=True),
+    dict(
+        type='TransformBroadcaster',
+        share_random_params=True,
+        transforms=[
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadTrackAnnotations', with_mask=True),
+            dict(type='Resize', scale=frame_scale, keep_ratio=True),
+            dict(type='RandomFlip', prob=0.5),
+        ]),
+    dict(type='PackTrackInputs')
+]
+test_pipeline = [
+    dict(
+        type='TransformBroadcaster',
+        transforms=[
+            dict(type='LoadImageFromFile'),
+            dict(type='Resize', scale=frame_scale, keep_ratio=True),
+            dict(type='LoadTrackAnnotations', with_mask=True),
+        ]),
+    dict(type='PackTrackInputs')
+]
+train_dataloader = dict(
+    batch_size=2,
+    num_workers=0,
+    persistent_workers=False,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    batch_sampler=dict(type='TrackAspectRatioBatchSampler'),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        dataset_version='2019',
+        ann_file='ytvis_mmdet.json',
+        data_prefix=dict(img_path='JPEGImages'),
+        metainfo=dict(classes=('object', )),
+        pipeline=train_pipeline))
+test_dataloader = dict(
+    batch_size=1,
+    num_workers=0,
+    persistent_workers=False,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        dataset_version='2019',
+        ann_file='ytvis_mmdet.json',
+        data_prefix=dict(img_path='JPEGImages'),
+        metainfo=dict(classes=('object', )),
+        test_mode=True,
+        pipeline=test_pipeline))
+val_dataloader = test_dataloader
