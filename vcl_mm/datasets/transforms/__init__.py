@@ -1,1 +1,4 @@
 """Importing this package registers its components (see vcl_mm/__init__.py)."""
+from .frame_augment import RandomBrightnessContrast  # noqa: F401
+from .frame_augment import RandomCenterRotate  # noqa: F401
+from .imagecut2video import ImageCut2Video, ImageToClip  # noqa: F401

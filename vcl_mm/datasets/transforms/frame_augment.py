@@ -1,0 +1,176 @@
+"""Per-frame photometric and geometric jitter of ImageCut2Video clips.
+
+Both transforms work on one frame (``img`` (H, W, 3) uint8, ``gt_masks``
+:class:`~mmdet.structures.mask.BitmapMasks`); wrap them in mmcv's
+``TransformBroadcaster`` with ``share_random_params=False`` to give every
+frame of a clip its own draw (or ``True`` to share one draw per clip, since
+their random draws are ``cache_randomness`` methods).
+
+Semantics follow detectron2's ``RandomBrightness``, ``RandomContrast`` and
+``RandomRotation(expand=False, center=...)`` used by the official code.
+"""
+from typing import Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmcv.transforms.utils import cache_randomness
+from mmdet.registry import TRANSFORMS
+from mmdet.structures.bbox import BaseBoxes, HorizontalBoxes
+from mmdet.structures.mask import BitmapMasks
+
+from .mask_ops import masks_to_bboxes, warp_masks
+
+INTERPOLATIONS = dict(
+    nearest=cv2.INTER_NEAREST,
+    bilinear=cv2.INTER_LINEAR,
+    bicubic=cv2.INTER_CUBIC)
+
+
+def _check_range(name, value, allow_none=True):
+    if value is None and allow_none:
+        return None
+    if len(value) != 2 or value[0] > value[1]:
+        raise ValueError(f'{name} must be (low, high), got {value}')
+    return tuple(float(v) for v in value)
+
+
+def update_boxes_from_masks(results: dict) -> None:
+    """Recompute ``gt_bboxes`` from ``gt_masks`` in place, keeping the box
+    container type (numpy (N, 4) float32 or mmdet ``HorizontalBoxes``)."""
+    if 'gt_bboxes' not in results or 'gt_masks' not in results:
+        return
+    boxes = masks_to_bboxes(results['gt_masks'].masks)
+    if isinstance(results['gt_bboxes'], BaseBoxes):
+        boxes = HorizontalBoxes(boxes)
+    results['gt_bboxes'] = boxes
+
+
+@TRANSFORMS.register_module()
+class RandomBrightnessContrast(BaseTransform):
+    """Brightness then contrast jitter of one image (masks untouched).
+
+    brightness ``b ~ U(brightness)``: ``img <- clip(b * img)``;
+    contrast ``c ~ U(contrast)``: ``img <- clip(mean + c * (img - mean))``
+    with ``mean`` the mean over all pixels and channels (detectron2). Applied
+    through 256-entry look-up tables, so the cost is one pass per op.
+
+    Required keys: ``img`` (H, W, C) uint8. Modified keys: ``img``.
+
+    Args:
+        brightness (tuple[float, float] | None): factor range; None skips.
+        contrast (tuple[float, float] | None): factor range; None skips.
+    """
+
+    def __init__(self,
+                 brightness: Optional[Sequence[float]] = (0.9, 1.1),
+                 contrast: Optional[Sequence[float]] = (0.9, 1.1)) -> None:
+        self.brightness = _check_range('brightness', brightness)
+        self.contrast = _check_range('contrast', contrast)
+
+    @cache_randomness
+    def _sample(self) -> Tuple[float, float]:
+        b = np.random.uniform(*self.brightness) if self.brightness else 1.
+        c = np.random.uniform(*self.contrast) if self.contrast else 1.
+        return b, c
+
+    def transform(self, results: dict) -> dict:
+        b, c = self._sample()
+        img = results['img']
+        assert img.dtype == np.uint8, 'RandomBrightnessContrast needs uint8'
+        levels = np.arange(256, dtype=np.float32)
+        if self.brightness:
+            lut = np.clip(levels * b, 0, 255).astype(np.uint8)
+            img = cv2.LUT(img, lut)
+        if self.contrast:
+            channels = img.shape[2] if img.ndim == 3 else 1
+            mean = float(np.mean(cv2.mean(img)[:channels]))
+            lut = np.clip(mean + c * (levels - mean), 0, 255).astype(np.uint8)
+            img = cv2.LUT(img, lut)
+        results['img'] = img
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(brightness={self.brightness}, '
+                f'contrast={self.contrast})')
+
+
+@TRANSFORMS.register_module()
+class RandomCenterRotate(BaseTransform):
+    """Rotate an image and its masks about a random centre, same size out.
+
+    ``angle ~ U(angle_range)`` degrees (counter-clockwise positive, as
+    ``cv2.getRotationMatrix2D``), centre ``(U(center_range) * W,
+    U(center_range) * H)`` in pixels, no canvas expansion, uncovered pixels
+    set to ``img_border_value`` (image) and 0 (masks). Masks are warped with
+    nearest-neighbour sampling in one call for the whole stack; boxes are
+    recomputed from the warped masks.
+
+    Required keys: ``img``. Modified keys: ``img``, ``gt_masks``,
+    ``gt_bboxes`` (when present). Added keys: ``rotate_angle`` (degrees, 0
+    when not rotated).
+
+    Args:
+        angle_range (tuple[float, float]): degrees. Default (-15, 15).
+        center_range (tuple[float, float]): centre as a fraction of width and
+            height (drawn independently). Default (0.4, 0.6).
+        prob (float): probability of rotating. Default 1.
+        img_border_value (int | tuple): fill value of the image border.
+        interpolation (str): image interpolation, ``'nearest'``,
+            ``'bilinear'`` (default) or ``'bicubic'``.
+    """
+
+    def __init__(self,
+                 angle_range: Sequence[float] = (-15., 15.),
+                 center_range: Sequence[float] = (0.4, 0.6),
+                 prob: float = 1.0,
+                 img_border_value=0,
+                 interpolation: str = 'bilinear') -> None:
+        self.angle_range = _check_range('angle_range', angle_range, False)
+        self.center_range = _check_range('center_range', center_range, False)
+        if not 0 <= prob <= 1:
+            raise ValueError(f'prob must be in [0, 1], got {prob}')
+        if interpolation not in INTERPOLATIONS:
+            raise ValueError(f'interpolation must be one of '
+                             f'{list(INTERPOLATIONS)}, got {interpolation}')
+        self.prob = prob
+        self.img_border_value = img_border_value
+        self.interpolation = interpolation
+
+    @cache_randomness
+    def _sample(self) -> Optional[Tuple[float, float, float]]:
+        """(angle in degrees, centre x and y as fractions) or None."""
+        if np.random.rand() >= self.prob:
+            return None
+        angle = np.random.uniform(*self.angle_range)
+        cx, cy = np.random.uniform(*self.center_range, size=2)
+        return angle, cx, cy
+
+    def transform(self, results: dict) -> dict:
+        params = self._sample()
+        if params is None:
+            results['rotate_angle'] = 0.
+            return results
+        angle, cx, cy = params
+        img = results['img']
+        h, w = img.shape[:2]
+        matrix = cv2.getRotationMatrix2D((cx * w, cy * h), angle, 1.0)
+        border = self.img_border_value
+        if isinstance(border, (int, float)):
+            border = (border, ) * 3
+        results['img'] = cv2.warpAffine(
+            img,
+            matrix, (w, h),
+            flags=INTERPOLATIONS[self.interpolation],
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=tuple(border))
+        if 'gt_masks' in results:
+            masks = warp_masks(results['gt_masks'].masks, matrix, (h, w))
+            results['gt_masks'] = BitmapMasks(masks, h, w)
+            update_boxes_from_masks(results)
+        results['rotate_angle'] = float(angle)
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(angle_range={self.angle_range}, '
+                f'center_range={self.center_range}, prob={self.prob})')

@@ -1,0 +1,368 @@
+"""ImageCut2Video: synthetic training clips from still images.
+
+Two transforms:
+
+* :class:`ImageToClip` duplicates one loaded image and its masks into a static
+  clip of T frames (the layout of mmdet's video pipelines: every key a list of
+  length T) with instance ids 1..N.
+* :class:`ImageCut2Video` pastes the masked objects of a second clip (the
+  source) onto such a clip (the target), per frame at a new random scale and
+  position, so the pasted objects move and the target's objects stay still
+  (possibly occluded). Paper section 3.2; the exact rules follow the official
+  code (see ``docs`` / ``../shared/notes/official-implementation.md``).
+
+A full train pipeline is in ``configs/_base_/datasets/imagecut2video.py``.
+"""
+from typing import List, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmdet.registry import TRANSFORMS
+from mmdet.structures.mask import BitmapMasks
+
+from vcl_mm.utils import InputError
+from .frame_augment import INTERPOLATIONS, _check_range
+from .mask_ops import masks_to_bboxes, nonempty, resize_masks
+
+# (masks (N, H, W) uint8, ids (N,) int64, labels (N,) int64) of one frame
+FrameAnns = Tuple[np.ndarray, np.ndarray, np.ndarray]
+
+PASTED = 'pasted'
+SKIP_COVER = 'skipped_cover'
+SKIP_COUNT = 'skipped_count'
+NO_SOURCE = 'no_source_masks'
+NOT_DRAWN = 'not_drawn'
+
+
+@TRANSFORMS.register_module()
+class ImageToClip(BaseTransform):
+    """Turn one image and its masks into a static clip of ``num_frames``.
+
+    Put it after the clip-level transforms (loading, resize, flip: applying
+    them once before duplication equals applying them with shared random
+    parameters to every frame, at 1/T of the cost) and before the per-frame
+    ones (``TransformBroadcaster(share_random_params=False)``).
+
+    Required keys: ``img`` (H, W, 3) uint8. Optional: ``gt_masks``
+    (BitmapMasks (N, H, W)), ``gt_bboxes_labels`` (N,), ``gt_ignore_flags``
+    (N,) bool (ignored instances are dropped), ``img_id``.
+
+    Output: every key becomes a list of length T, and per frame
+    ``gt_masks`` BitmapMasks (N, H, W) uint8, ``gt_bboxes`` (N, 4) float32
+    xyxy pixels (from the masks), ``gt_bboxes_labels`` (N,) int64,
+    ``gt_instances_ids`` (N,) int64 ``1..N``, ``gt_ignore_flags`` (N,) bool
+    (all False), ``frame_id`` ``t``, ``video_id`` (= ``img_id``),
+    ``video_length`` / ``ori_video_length`` ``T``.
+
+    Args:
+        num_frames (int): frames per clip T (>= 1). Default 3 (official).
+        drop_keys (tuple[str]): keys not carried into the clip (the raw
+            ``instances`` annotations are decoded already).
+    """
+
+    def __init__(self,
+                 num_frames: int = 3,
+                 drop_keys: Sequence[str] = ('instances', )) -> None:
+        if int(num_frames) < 1:
+            raise ValueError(f'num_frames must be >= 1, got {num_frames}')
+        self.num_frames = int(num_frames)
+        self.drop_keys = tuple(drop_keys)
+
+    def transform(self, results: dict) -> dict:
+        num = self.num_frames
+        img = results['img']
+        h, w = img.shape[:2]
+        if 'gt_masks' in results:
+            masks = np.asarray(results['gt_masks'].masks, dtype=np.uint8)
+        else:
+            masks = np.zeros((0, h, w), np.uint8)
+        if masks.shape[1:] != (h, w):
+            raise InputError(
+                f'masks of {results.get("img_path", "an image")} are '
+                f'{masks.shape[1]}x{masks.shape[2]} but the image is {h}x{w}'
+                ' (HxW); regenerate its pseudo-labels, or build the dataset '
+                "with size_source='image' to drop mismatched masks")
+        keep = ~np.asarray(
+            results.get('gt_ignore_flags', np.zeros(len(masks), bool)),
+            dtype=bool).reshape(-1)
+        masks = masks[keep]
+        labels = np.asarray(
+            results.get('gt_bboxes_labels', np.zeros(len(keep), np.int64)),
+            dtype=np.int64).reshape(-1)[keep]
+        ids = np.arange(1, len(masks) + 1, dtype=np.int64)
+        boxes = masks_to_bboxes(masks)
+
+        img_id = results.get('img_id', results.get('sample_idx', 0))
+        clip = {}
+        for key, value in results.items():
+            if key in self.drop_keys:
+                continue
+            if isinstance(value, np.ndarray):
+                clip[key] = [value.copy() for _ in range(num)]
+            else:
+                clip[key] = [value] * num
+        clip.update(
+            img=[img] + [img.copy() for _ in range(num - 1)],
+            gt_masks=[BitmapMasks(masks.copy(), h, w) for _ in range(num)],
+            gt_bboxes=[boxes.copy() for _ in range(num)],
+            gt_bboxes_labels=[labels.copy() for _ in range(num)],
+            gt_instances_ids=[ids.copy() for _ in range(num)],
+            gt_ignore_flags=[np.zeros(len(masks), bool) for _ in range(num)],
+            img_id=[img_id] * num,
+            frame_id=list(range(num)),
+            video_id=[img_id] * num,
+            video_length=[num] * num,
+            ori_video_length=[num] * num)
+        return clip
+
+    def __repr__(self) -> str:
+        return f'{self.__class__.__name__}(num_frames={self.num_frames})'
+
+
+@TRANSFORMS.register_module()
+class ImageCut2Video(BaseTransform):
+    """Paste a source clip's objects, moving, onto a static target clip.
+
+    **Pairing** uses mmdet's MixUp/Mosaic pattern: :meth:`get_indexes` draws
+    one random source item and ``MultiImageMixDataset`` runs the inner
+    pipeline on it and hands it over in ``results['mix_results']``.
+    Upstream pairs inside the minibatch (the batch reversed); that couples a
+    clip to its batch neighbours and needs a custom collate or data
+    preprocessor step, and it degenerates at one clip per GPU. Drawing the
+    source from the whole dataset gives the same distribution (a random
+    other image), works with the stock runner at any batch size, number of
+    workers or GPUs, and makes every clip reproducible from the seed alone.
+    The cost is one extra decode per clip.
+
+    **Per target frame t, independently** (frames H x W):
+
+    1. ``r ~ U(scale_range)``; the *whole* source frame ``t`` (image and
+       masks) is resized to ``(round(r H), round(r W))`` (bilinear image,
+       nearest masks) and placed at a random integer offset that keeps it
+       inside the frame.
+    2. ``alpha`` = union of the placed source masks; the frame becomes
+       ``alpha * source + (1 - alpha) * target``.
+    3. Target (static) masks become ``mask AND NOT alpha``; pasted masks get
+       ids ``max(target ids) + source id`` (>= 1, the same in every frame,
+       so each pasted object is a track); labels are carried over (0,
+       ``'fg'``, for MaskCut data).
+    4. Instances whose mask is empty in a frame are dropped from that frame.
+
+    **Skip rules** (official): if any placed source mask covers at least
+    ``max_cover_ratio`` of any target mask in frame 0, the clip is returned
+    un-pasted; if the number of instances differs between frames after
+    pasting (``require_equal_count``), the un-pasted clip is returned too.
+    A source without masks gives the un-pasted clip; a target without masks
+    gets the pasted objects only.
+
+    ``upstream_cumulative=True`` reproduces the official code's quirk: for
+    frames >= 1 the *previous frame's* placed mask canvas is rescaled and
+    shifted while the pixels come from the original source frame, so the
+    labels drift off the pasted objects over time. Default False: every
+    frame transforms the original source.
+
+    Randomness: one draw from numpy's global generator (seeded per worker by
+    mmengine) seeds a ``numpy.random.Generator`` for the clip, so the same
+    seed gives the same clip.
+
+    Required keys (clip, lists of length T): ``img`` (H, W, 3) uint8,
+    ``gt_masks`` BitmapMasks, ``gt_instances_ids``, ``gt_bboxes_labels``;
+    ``mix_results`` [source clip] with the same keys.
+    Modified keys: ``img``, ``gt_masks``, ``gt_bboxes`` (N, 4) float32 from
+    the masks, ``gt_bboxes_labels``, ``gt_instances_ids``,
+    ``gt_ignore_flags``. Added: ``paste_status`` (per frame, one of
+    ``'pasted'``, ``'skipped_cover'``, ``'skipped_count'``,
+    ``'no_source_masks'``, ``'not_drawn'``).
+
+    Args:
+        scale_range (tuple[float, float]): source scale r relative to the
+            target size. Default (0.8, 1.0).
+        max_cover_ratio (float | None): frame-0 coverage skip threshold;
+            None disables the rule. Default 0.5.
+        require_equal_count (bool): equal-count skip rule. Default True.
+        upstream_cumulative (bool): reproduce the upstream drift quirk.
+            Default False.
+        prob (float): probability of pasting at all. Default 1.0 (official:
+            always).
+        interpolation (str): source image resize, ``'bilinear'`` default.
+    """
+
+    def __init__(self,
+                 scale_range: Sequence[float] = (0.8, 1.0),
+                 max_cover_ratio: Optional[float] = 0.5,
+                 require_equal_count: bool = True,
+                 upstream_cumulative: bool = False,
+                 prob: float = 1.0,
+                 interpolation: str = 'bilinear') -> None:
+        self.scale_range = _check_range('scale_range', scale_range, False)
+        if not 0 < self.scale_range[0] <= self.scale_range[1] <= 1:
+            raise ValueError('scale_range must lie in (0, 1], got '
+                             f'{scale_range}')
+        if interpolation not in INTERPOLATIONS:
+            raise ValueError(f'interpolation must be one of '
+                             f'{list(INTERPOLATIONS)}, got {interpolation}')
+        self.max_cover_ratio = max_cover_ratio
+        self.require_equal_count = require_equal_count
+        self.upstream_cumulative = upstream_cumulative
+        self.prob = prob
+        self.interpolation = interpolation
+
+    def get_indexes(self, dataset) -> List[int]:
+        """Index of the source item (called by ``MultiImageMixDataset``)."""
+        return [int(np.random.randint(0, len(dataset)))]
+
+    # ------------------------------------------------------------ helpers
+    @staticmethod
+    def _frame_anns(clip: dict, t: int) -> FrameAnns:
+        masks = np.asarray(clip['gt_masks'][t].masks, dtype=np.uint8)
+        num = len(masks)
+        ids = np.asarray(clip['gt_instances_ids'][t], np.int64).reshape(-1)
+        labels = clip.get('gt_bboxes_labels')
+        labels = np.zeros(num, np.int64) if labels is None else \
+            np.asarray(labels[t], np.int64).reshape(-1)
+        return masks, ids, labels
+
+    @staticmethod
+    def _check_clip(clip: dict, what: str) -> None:
+        for key in ('img', 'gt_masks', 'gt_instances_ids'):
+            if not isinstance(clip.get(key), list):
+                raise InputError(
+                    f'ImageCut2Video: the {what} has no per-frame list '
+                    f'"{key}"; put ImageToClip in the dataset pipeline '
+                    '(see configs/_base_/datasets/imagecut2video.py)')
+
+    def _place(self, frame_shape, src_img, src_anns, rng):
+        """Draw scale and offset; resize the source into a window.
+
+        Returns:
+            tuple: window (y0, x0, h, w), source image (h, w, 3) and masks
+            (N, h, w) resized into the window.
+        """
+        height, width = frame_shape
+        r = rng.uniform(*self.scale_range)
+        h = min(height, max(1, int(round(r * height))))
+        w = min(width, max(1, int(round(r * width))))
+        y0 = int(rng.integers(0, height - h + 1))
+        x0 = int(rng.integers(0, width - w + 1))
+        img = cv2.resize(
+            src_img, (w, h), interpolation=INTERPOLATIONS[self.interpolation])
+        masks = resize_masks(src_anns[0], (h, w))
+        return (y0, x0, h, w), img, masks
+
+    @staticmethod
+    def _covers(win_masks, window, tgt_masks, thr) -> bool:
+        """True if some placed mask covers >= thr of some target mask."""
+        if len(win_masks) == 0 or len(tgt_masks) == 0:
+            return False
+        y0, x0, h, w = window
+        area = tgt_masks.reshape(len(tgt_masks), -1).sum(1, dtype=np.float64)
+        tgt_win = tgt_masks[:, y0:y0 + h, x0:x0 + w].reshape(
+            len(tgt_masks), -1).astype(np.float32)
+        src = win_masks.reshape(len(win_masks), -1).astype(np.float32)
+        inter = src @ tgt_win.T  # (N_src, N_tgt) pixels
+        valid = area > 0
+        ratio = inter[:, valid] / area[valid]
+        return bool((ratio >= thr).any())
+
+    # ---------------------------------------------------------- transform
+    def _paste(self, imgs, tgt, src_imgs, src, rng):
+        """Paste every frame. Returns (status, frames) where frames is a
+        list of (img, FrameAnns) or None when a skip rule fires."""
+        offset = max([int(ids.max()) for _, ids, _ in tgt if len(ids)] + [0])
+        frames, prev = [], None
+        for t, img in enumerate(imgs):
+            st = t % len(src_imgs)
+            window, s_img, win_masks = self._place(img.shape[:2],
+                                                   src_imgs[st], src[st], rng)
+            s_ids, s_labels = src[st][1], src[st][2]
+            if self.upstream_cumulative and prev is not None:
+                # quirk: labels follow the previous canvas, pixels the source
+                win_masks = resize_masks(prev[0], window[2:])
+                s_ids, s_labels = prev[1], prev[2]
+            y0, x0, h, w = window
+            t_masks, t_ids, t_labels = tgt[t]
+            if t == 0 and self.max_cover_ratio is not None and self._covers(
+                    win_masks, window, t_masks, self.max_cover_ratio):
+                return SKIP_COVER, None
+            alpha = win_masks.any(0) if len(win_masks) else np.zeros(
+                (h, w), bool)
+            out = img.copy()
+            np.copyto(out[y0:y0 + h, x0:x0 + w], s_img, where=alpha[..., None])
+            static = t_masks.copy()
+            static[:, y0:y0 + h, x0:x0 + w] &= (~alpha).astype(np.uint8)
+            canvas = np.zeros((len(win_masks), ) + img.shape[:2], np.uint8)
+            canvas[:, y0:y0 + h, x0:x0 + w] = win_masks
+            prev = (canvas, s_ids, s_labels)
+            frames.append((out, (np.concatenate([static, canvas]),
+                                 np.concatenate([t_ids, s_ids + offset]),
+                                 np.concatenate([t_labels, s_labels]))))
+        return PASTED, frames
+
+    def transform(self, results: dict) -> dict:
+        self._check_clip(results, 'target clip')
+        mix = results.get('mix_results')
+        if not mix:
+            raise InputError(
+                'ImageCut2Video needs a source clip in results["mix_results"]'
+                ': wrap the dataset in MultiImageMixDataset (see '
+                'configs/_base_/datasets/imagecut2video.py)')
+        source = mix[0]
+        self._check_clip(source, 'source clip')
+        rng = np.random.default_rng(np.random.randint(0, 2**31))
+        imgs = results['img']
+        tgt = [self._frame_anns(results, t) for t in range(len(imgs))]
+        src = [self._frame_anns(source, t) for t in range(len(source['img']))]
+
+        frames = None
+        if rng.random() >= self.prob:
+            status = NOT_DRAWN
+        elif not any(len(m) and m.any() for m, _, _ in src):
+            status = NO_SOURCE
+        else:
+            status, frames = self._paste(imgs, tgt, source['img'], src, rng)
+        if frames is not None:
+            frames = [(img, _drop_empty(anns)) for img, anns in frames]
+            counts = {len(anns[1]) for _, anns in frames}
+            if self.require_equal_count and len(counts) > 1:
+                status, frames = SKIP_COUNT, None
+        if frames is None:
+            frames = [(img, _drop_empty(anns))
+                      for img, anns in zip(imgs, tgt)]
+        return _write_frames(results, frames, status)
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(scale_range={self.scale_range}, '
+                f'max_cover_ratio={self.max_cover_ratio}, '
+                f'require_equal_count={self.require_equal_count}, '
+                f'upstream_cumulative={self.upstream_cumulative}, '
+                f'prob={self.prob})')
+
+
+def _drop_empty(anns: FrameAnns) -> FrameAnns:
+    masks, ids, labels = anns
+    keep = nonempty(masks)
+    if keep.all():
+        return anns
+    return masks[keep], ids[keep], labels[keep]
+
+
+def _write_frames(results: dict, frames, status: str) -> dict:
+    """Store per-frame images and annotations back into the clip dict."""
+    results['img'] = [img for img, _ in frames]
+    masks_list, boxes, ids, labels, flags = [], [], [], [], []
+    for img, (masks, frame_ids, frame_labels) in frames:
+        h, w = img.shape[:2]
+        masks_list.append(BitmapMasks(masks, h, w))
+        boxes.append(masks_to_bboxes(masks))
+        ids.append(frame_ids.astype(np.int64))
+        labels.append(frame_labels.astype(np.int64))
+        flags.append(np.zeros(len(masks), bool))
+    results.update(
+        gt_masks=masks_list,
+        gt_bboxes=boxes,
+        gt_instances_ids=ids,
+        gt_bboxes_labels=labels,
+        gt_ignore_flags=flags,
+        paste_status=[status] * len(frames))
+    return results

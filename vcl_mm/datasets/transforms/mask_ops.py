@@ -1,0 +1,95 @@
+"""Vectorised operations on stacks of binary masks (N, H, W) uint8.
+
+OpenCV warps and resizes all N masks of a stack in one call (as channels), so
+the clip transforms never loop over pixels in Python.
+"""
+from typing import Tuple
+
+import cv2
+import numpy as np
+
+
+def _as_channels(masks: np.ndarray) -> np.ndarray:
+    """(N, H, W) -> (H, W, N) contiguous uint8, the layout cv2 expects."""
+    return np.ascontiguousarray(masks.transpose(1, 2, 0), dtype=np.uint8)
+
+
+def _from_channels(out: np.ndarray, num: int) -> np.ndarray:
+    """cv2 output (H, W[, N]) -> (N, H, W); cv2 drops a channel axis of 1."""
+    if out.ndim == 2:
+        out = out[:, :, None]
+    return np.ascontiguousarray(out.transpose(2, 0, 1)[:num])
+
+
+def resize_masks(masks: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
+    """Nearest-neighbour resize.
+
+    Args:
+        masks (np.ndarray): (N, H, W) uint8 in {0, 1}.
+        size (tuple[int, int]): output (height, width) in pixels.
+
+    Returns:
+        np.ndarray: (N, height, width) uint8.
+    """
+    h, w = size
+    num = len(masks)
+    if num == 0:
+        return np.zeros((0, h, w), np.uint8)
+    out = cv2.resize(_as_channels(masks), (w, h),
+                     interpolation=cv2.INTER_NEAREST)
+    return _from_channels(out, num)
+
+
+def warp_masks(masks: np.ndarray, matrix: np.ndarray,
+               size: Tuple[int, int]) -> np.ndarray:
+    """Affine warp with nearest-neighbour sampling and 0 outside.
+
+    Args:
+        masks (np.ndarray): (N, H, W) uint8.
+        matrix (np.ndarray): (2, 3) forward affine matrix, as cv2.warpAffine.
+        size (tuple[int, int]): output (height, width).
+
+    Returns:
+        np.ndarray: (N, height, width) uint8.
+    """
+    h, w = size
+    num = len(masks)
+    if num == 0:
+        return np.zeros((0, h, w), np.uint8)
+    out = cv2.warpAffine(_as_channels(masks), matrix, (w, h),
+                         flags=cv2.INTER_NEAREST,
+                         borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return _from_channels(out, num)
+
+
+def nonempty(masks: np.ndarray) -> np.ndarray:
+    """(N, H, W) -> (N,) bool, True where a mask has a foreground pixel."""
+    if len(masks) == 0:
+        return np.zeros(0, bool)
+    return masks.reshape(len(masks), -1).any(1)
+
+
+def masks_to_bboxes(masks: np.ndarray) -> np.ndarray:
+    """Tight boxes of masks, mmdet convention (x2, y2 exclusive).
+
+    Args:
+        masks (np.ndarray): (N, H, W) binary.
+
+    Returns:
+        np.ndarray: (N, 4) float32 ``[x1, y1, x2, y2]`` in pixels; all zeros
+        for an empty mask.
+    """
+    num = len(masks)
+    boxes = np.zeros((num, 4), np.float32)
+    if num == 0:
+        return boxes
+    rows = masks.any(2)  # (N, H)
+    cols = masks.any(1)  # (N, W)
+    has = rows.any(1)
+    h, w = rows.shape[1], cols.shape[1]
+    boxes[:, 0] = cols.argmax(1)
+    boxes[:, 1] = rows.argmax(1)
+    boxes[:, 2] = w - cols[:, ::-1].argmax(1)
+    boxes[:, 3] = h - rows[:, ::-1].argmax(1)
+    boxes[~has] = 0
+    return boxes
