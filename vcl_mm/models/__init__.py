@@ -1,1 +1,4 @@
 """Importing this package registers its components (see vcl_mm/__init__.py)."""
+from .track_utils import FrameMaskStore, link_queries, window_spans  # noqa
+from .videocutler import VideoCutLER  # noqa: F401
+from .videocutler_head import VideoCutLERTrackHead  # noqa: F401
