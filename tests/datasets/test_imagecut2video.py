@@ -26,8 +26,7 @@ from vcl_mm.datasets.transforms.mask_ops import masks_to_bboxes
 from vcl_mm.utils import InputError
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-DATA_CFG = osp.join(ROOT, 'configs', '_base_', 'datasets',
-                    'imagecut2video.py')
+DATA_CFG = osp.join(ROOT, 'configs', '_base_', 'datasets', 'imagecut2video.py')
 SMOKE_CFG = osp.join(ROOT, 'configs', 'smoke', 'video_smoke_generated.py')
 H, W = 60, 80
 
@@ -68,15 +67,17 @@ def split_ids(out, t, num_target):
 
 
 TARGET = make_clip([box_mask(5, 25, 5, 30), box_mask(35, 55, 45, 75)])
-SOURCE = make_clip([box_mask(10, 30, 40, 60), box_mask(40, 50, 5, 20)],
+SOURCE = make_clip([box_mask(10, 30, 40, 60),
+                    box_mask(40, 50, 5, 20)],
                    value=255)
 
 
 @pytest.mark.parametrize('num_frames', [1, 2, 3, 4])
 def test_frame_count_and_packing(num_frames):
-    out = paste(make_clip(TARGET['gt_masks'][0].masks, num_frames),
-                make_clip(SOURCE['gt_masks'][0].masks, num_frames, 255),
-                max_cover_ratio=None)
+    out = paste(
+        make_clip(TARGET['gt_masks'][0].masks, num_frames),
+        make_clip(SOURCE['gt_masks'][0].masks, num_frames, 255),
+        max_cover_ratio=None)
     for key in ('img', 'gt_masks', 'gt_instances_ids', 'gt_bboxes',
                 'gt_bboxes_labels', 'img_id', 'frame_id', 'paste_status'):
         assert len(out[key]) == num_frames, key
@@ -90,14 +91,14 @@ def test_frame_count_and_packing(num_frames):
         assert (gt.instances_ids >= 1).all()
         assert (gt.labels == 0).all()
         assert sample.frame_id == t
-        np.testing.assert_array_equal(
-            gt.bboxes.numpy(), masks_to_bboxes(gt.masks.masks))
+        np.testing.assert_array_equal(gt.bboxes.numpy(),
+                                      masks_to_bboxes(gt.masks.masks))
 
 
 @pytest.mark.parametrize('seed', range(8))
 def test_paste_invariants(seed):
-    out = paste(TARGET, SOURCE, seed, max_cover_ratio=None,
-                require_equal_count=False)
+    out = paste(
+        TARGET, SOURCE, seed, max_cover_ratio=None, require_equal_count=False)
     assert out['paste_status'][0] == 'pasted'
     pasted_ids = None
     for t in range(3):
@@ -143,8 +144,9 @@ def test_target_without_masks_gets_pasted_objects():
 
 
 def test_both_without_masks_is_valid():
-    out = paste(make_clip(np.zeros((0, H, W))),
-                make_clip(np.zeros((0, H, W)), value=255))
+    out = paste(
+        make_clip(np.zeros((0, H, W))),
+        make_clip(np.zeros((0, H, W)), value=255))
     packed = PackTrackInputs()(out)
     assert all(len(s.gt_instances) == 0 for s in packed['data_samples'])
 
@@ -152,24 +154,33 @@ def test_both_without_masks_is_valid():
 LEFT = box_mask(0, H, 0, W // 2)  # source object: left half, pasted at r=1
 
 
-@pytest.mark.parametrize('target_box, skipped', [
-    ((10, 30, 5, 35), True),  # fully covered
-    ((10, 30, 30, 50), True),  # exactly half covered (>= 0.5)
-    ((10, 30, 31, 51), False),  # 9/20 covered
-    ((10, 30, 50, 70), False),  # untouched
-])
+@pytest.mark.parametrize(
+    'target_box, skipped',
+    [
+        ((10, 30, 5, 35), True),  # fully covered
+        ((10, 30, 30, 50), True),  # exactly half covered (>= 0.5)
+        ((10, 30, 31, 51), False),  # 9/20 covered
+        ((10, 30, 50, 70), False),  # untouched
+    ])
 def test_frame0_cover_rule(target_box, skipped):
     target = make_clip([box_mask(*target_box)])
-    out = paste(target, make_clip([LEFT], value=255), scale_range=(1., 1.),
-                require_equal_count=False)
+    out = paste(
+        target,
+        make_clip([LEFT], value=255),
+        scale_range=(1., 1.),
+        require_equal_count=False)
     status = out['paste_status'][0]
     assert status == ('skipped_cover' if skipped else 'pasted')
     assert bool(out['img'][0].any()) is (not skipped)
     if skipped:
         assert out['gt_instances_ids'][0].tolist() == [1]
     # the rule can be switched off
-    out = paste(target, make_clip([LEFT], value=255), scale_range=(1., 1.),
-                max_cover_ratio=None, require_equal_count=False)
+    out = paste(
+        target,
+        make_clip([LEFT], value=255),
+        scale_range=(1., 1.),
+        max_cover_ratio=None,
+        require_equal_count=False)
     assert out['paste_status'][0] == 'pasted'
 
 
@@ -183,8 +194,8 @@ def test_equal_count_rule():
     assert out['paste_status'][0] == 'skipped_count'
     assert not any(img.any() for img in out['img'])
     assert [ids.tolist() for ids in out['gt_instances_ids']] == [[1]] * 3
-    out = paste(target, source, scale_range=(1., 1.),
-                require_equal_count=False)
+    out = paste(
+        target, source, scale_range=(1., 1.), require_equal_count=False)
     assert out['paste_status'][0] == 'pasted'
     assert [ids.tolist() for ids in out['gt_instances_ids']] == \
         [[1, 2], [2], [1, 2]]
@@ -208,16 +219,22 @@ def test_independent_frames_vs_upstream_quirk():
     quirk = paste(TARGET, SOURCE, 5, upstream_cumulative=True, **kwargs)
     np.testing.assert_array_equal(fixed['gt_masks'][0].masks,
                                   quirk['gt_masks'][0].masks)
-    assert any((fixed['gt_masks'][t].masks != quirk['gt_masks'][t].masks
-                ).any() for t in (1, 2))
+    assert any(
+        (fixed['gt_masks'][t].masks != quirk['gt_masks'][t].masks).any()
+        for t in (1, 2))
     # the quirk still labels exactly what it pastes (its canvas drifted)
     for t in range(3):
         _, pasted, _ = split_ids(quirk, t, 2)
         np.testing.assert_array_equal(pasted.any(0), quirk['img'][t].any(-1))
     # at scale 1 there is nothing to accumulate: identical
     a = paste(TARGET, SOURCE, 5, scale_range=(1., 1.), **kwargs)
-    b = paste(TARGET, SOURCE, 5, scale_range=(1., 1.),
-              upstream_cumulative=True, **kwargs)
+    b = paste(
+        TARGET,
+        SOURCE,
+        5,
+        scale_range=(1., 1.),
+        upstream_cumulative=True,
+        **kwargs)
     for t in range(3):
         np.testing.assert_array_equal(a['gt_masks'][t].masks,
                                       b['gt_masks'][t].masks)
@@ -241,9 +258,10 @@ def test_image_to_clip_drops_ignored_and_checks_shapes():
     assert [len(m) for m in clip['gt_masks']] == [1, 1]
     assert clip['gt_instances_ids'][1].tolist() == [1]
     assert clip['frame_id'] == [0, 1]
-    bad = dict(img=np.zeros((H, W, 3), np.uint8),
-               gt_masks=BitmapMasks(np.zeros((1, W, H), np.uint8), W, H),
-               img_path='a.jpg')
+    bad = dict(
+        img=np.zeros((H, W, 3), np.uint8),
+        gt_masks=BitmapMasks(np.zeros((1, W, H), np.uint8), W, H),
+        img_path='a.jpg')
     with pytest.raises(InputError, match='a.jpg'):
         ImageToClip()(bad)
 
@@ -251,8 +269,10 @@ def test_image_to_clip_drops_ignored_and_checks_shapes():
 def test_rotation_moves_image_and_masks_alike():
     mask = box_mask(15, 45, 20, 60)
     img = np.repeat(mask[..., None] * 255, 3, axis=2).astype(np.uint8)
-    results = dict(img=img, gt_masks=BitmapMasks(mask[None], H, W),
-                   gt_bboxes=np.zeros((1, 4), np.float32))
+    results = dict(
+        img=img,
+        gt_masks=BitmapMasks(mask[None], H, W),
+        gt_bboxes=np.zeros((1, 4), np.float32))
     np.random.seed(0)
     out = RandomCenterRotate(angle_range=(10., 15.))(results)
     rotated = out['gt_masks'].masks[0].astype(bool)
@@ -269,8 +289,7 @@ def test_brightness_contrast_ranges():
     same = RandomBrightnessContrast((1., 1.), (1., 1.))(dict(img=img))
     np.testing.assert_array_equal(same['img'], img)
     out = RandomBrightnessContrast((1.1, 1.1), None)(dict(img=img))
-    np.testing.assert_allclose(out['img'], np.clip(img * 1.1, 0, 255),
-                               atol=1)
+    np.testing.assert_allclose(out['img'], np.clip(img * 1.1, 0, 255), atol=1)
     out = RandomBrightnessContrast(None, (0.9, 0.9))(dict(img=img))
     assert out['img'].std() < img.std()
 
@@ -280,20 +299,18 @@ def test_per_frame_draws(share):
     clip = make_clip([box_mask(15, 45, 20, 60)], num_frames=4)
     np.random.seed(1)
     out = TransformBroadcaster(
-        transforms=[RandomCenterRotate()],
-        share_random_params=share)(clip)
+        transforms=[RandomCenterRotate()], share_random_params=share)(
+            clip)
     angles = out['rotate_angle']
     assert (len(set(angles)) == 1) is share
     first = out['gt_masks'][0].masks
-    assert all((m.masks == first).all()
-               for m in out['gt_masks'][1:]) is share
+    assert all((m.masks == first).all() for m in out['gt_masks'][1:]) is share
 
 
 @pytest.fixture(scope='module')
 def image_set(tmp_path_factory):
     root = str(tmp_path_factory.mktemp('images'))
-    write_image_set(root, num_images=6, seed=0, size=(75, 100),
-                    objects=(1, 3))
+    write_image_set(root, num_images=6, seed=0, size=(75, 100), objects=(1, 3))
     return root
 
 
@@ -301,8 +318,10 @@ def build_dataset(root, short_side=None):
     init_default_scope('mmdet')
     cfg = Config.fromfile(DATA_CFG)
     ds_cfg = cfg.train_dataloader.dataset
-    ds_cfg.dataset.update(data_root=root + '/', ann_file='gt_masks.json',
-                          data_prefix=dict(img='images/'))
+    ds_cfg.dataset.update(
+        data_root=root + '/',
+        ann_file='gt_masks.json',
+        data_prefix=dict(img='images/'))
     if short_side:
         ds_cfg.dataset.pipeline[2].scales = [(1333, short_side)]
     return DATASETS.build(ds_cfg)
@@ -342,3 +361,32 @@ def test_clip_trains_one_step_of_tiny_mask2former_video(image_set):
     assert torch.isfinite(loss) and loss.item() > 0
     loss.backward()
     optim.step()
+
+
+def test_stock_runner_trains_on_the_dataset_config(image_set, tmp_path):
+    """The dataset config as is (InfiniteSampler, AspectRatioBatchSampler,
+    MultiImageMixDataset, default collate) under mmengine's Runner."""
+    from mmengine.runner import Runner
+    cfg = Config.fromfile(SMOKE_CFG)
+    data = Config.fromfile(DATA_CFG).train_dataloader
+    data.update(num_workers=0, persistent_workers=False)
+    data.dataset.dataset.update(
+        data_root=image_set + '/',
+        ann_file='gt_masks.json',
+        data_prefix=dict(img='images/'))
+    data.dataset.dataset.pipeline[2].scales = [(1333, 64)]
+    cfg.train_dataloader = data
+    cfg.train_cfg.max_iters = 1
+    cfg.param_scheduler = None
+    for key in ('val_dataloader', 'val_cfg', 'val_evaluator',
+                'test_dataloader', 'test_cfg', 'test_evaluator'):
+        cfg[key] = None
+    cfg.default_hooks.checkpoint = None
+    cfg.default_hooks.pop('visualization', None)
+    cfg.work_dir = str(tmp_path)
+    cfg.env_cfg.dist_cfg = dict(backend='gloo')
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    assert runner.iter == 1
+    loss = runner.message_hub.get_scalar('train/loss').current()
+    assert np.isfinite(loss) and loss > 0

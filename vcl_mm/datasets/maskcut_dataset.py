@@ -49,14 +49,14 @@ class MaskCutDataset(BaseDetDataset):
 
     Args:
         size_source (str): where image height/width come from.
-            ``'auto'`` (default): the masks' RLE ``size`` when the image has
-            RLE masks (they were made from the pixels; this repairs the
-            upstream JSONs whose width/height are swapped); for images without
-            masks the JSON's size, unless the JSON disagreed with the masks
-            of other images or has no size, in which case the image header
-            is read (PIL, header only, no decoding). ``'json'``: trust the
-            JSON (header read only when it has no size). ``'image'``: read
-            every image header (slowest, safest).
+            ``'auto'`` (default): the masks' RLE ``size`` when all RLE
+            masks of the image agree and the JSON's size is absent, equal
+            or swapped (the upstream MaskCut bug); the image header (PIL,
+            header only, no decoding) when they disagree otherwise; for
+            images without masks the JSON's size, unless the JSON disagreed
+            with the masks of other images or has no size (header again).
+            ``'json'``: trust the JSON (header read only when it has no
+            size). ``'image'``: read every image header (slowest, safest).
             Masks whose RLE size differs from the chosen image size are
             dropped (counted in the log).
         check_files (bool): check at start-up that every listed image exists
@@ -137,9 +137,10 @@ class MaskCutDataset(BaseDetDataset):
                     '"segmentation"')
             seg = ann['segmentation']
             if isinstance(seg, dict):
-                ok = (isinstance(seg.get('counts'), (str, list))
-                      and isinstance(seg.get('size'), (list, tuple))
-                      and len(seg['size']) == 2)
+                ok = (
+                    isinstance(seg.get('counts'), (str, list))
+                    and isinstance(seg.get('size'),
+                                   (list, tuple)) and len(seg['size']) == 2)
             else:
                 ok = isinstance(seg, list)
             if not ok:
@@ -170,11 +171,15 @@ class MaskCutDataset(BaseDetDataset):
             json_hw = _json_hw(img)
             rle_hw = _rle_hw(anns)
             hw, need_header = json_hw, json_hw is None
-            if self.size_source == 'auto' and rle_hw is not None:
+            if self.size_source == 'image':
+                need_header = True
+            elif self.size_source == 'auto' and rle_hw is not None and (
+                    json_hw in (None, rle_hw, rle_hw[::-1])):
                 json_wrong += json_hw is not None and json_hw != rle_hw
                 hw, need_header = rle_hw, False
-            elif self.size_source == 'image':
-                need_header = True
+            elif self.size_source == 'auto' and any(
+                    isinstance(a['segmentation'], dict) for a in anns):
+                need_header = True  # masks and JSON disagree otherwise
             infos.append(
                 dict(
                     img_path=osp.join(img_root, img['file_name']),
@@ -216,8 +221,7 @@ class MaskCutDataset(BaseDetDataset):
         if dropped and self.filter_cfg.get('filter_empty_gt', False) and \
                 not self.test_mode:
             infos = [i for i in infos if i['instances']]
-        self._log(len(data['images']), infos, json_wrong, num_headers,
-                  dropped)
+        self._log(len(data['images']), infos, json_wrong, num_headers, dropped)
         return infos
 
     def _check_files_exist(self, paths: List[str], img_root: str) -> None:
@@ -285,11 +289,12 @@ def _json_hw(img: dict):
 
 
 def _rle_hw(anns: List[dict]):
-    """Most common RLE ``size`` (h, w) among ``anns``, or None."""
-    sizes = collections.Counter(
+    """The RLE ``size`` (h, w) shared by all RLE masks in ``anns``; None if
+    there are none or they disagree (then the image header decides)."""
+    sizes = set(
         tuple(int(v) for v in a['segmentation']['size']) for a in anns
         if isinstance(a['segmentation'], dict))
-    return sizes.most_common(1)[0][0] if sizes else None
+    return sizes.pop() if len(sizes) == 1 else None
 
 
 def _header_hw(path: str):
@@ -307,9 +312,8 @@ def _parse_instance(ann: dict, height: int, width: int) -> Optional[dict]:
     """One annotation -> an mmdet instance dict (class 0), or None when its
     RLE size does not match the image."""
     seg = ann['segmentation']
-    if isinstance(seg, dict) and [int(v) for v in seg['size']] != [
-            height, width
-    ]:
+    if isinstance(seg, dict) and [int(v)
+                                  for v in seg['size']] != [height, width]:
         return None
     bbox = ann.get('bbox')
     if bbox is None or len(bbox) != 4:
@@ -328,8 +332,9 @@ def _seg_bbox(seg, height: int, width: int) -> List[float]:
         rle = seg if isinstance(seg['counts'], str) else \
             mask_utils.frPyObjects(seg, height, width)
         return mask_utils.toBbox(rle).tolist()
-    pts = np.concatenate([np.asarray(p, np.float64).reshape(-1, 2)
-                          for p in seg]) if seg else np.zeros((1, 2))
+    pts = np.concatenate(
+        [np.asarray(p, np.float64).reshape(-1, 2)
+         for p in seg]) if seg else np.zeros((1, 2))
     x0, y0 = pts.min(0)
     x1, y1 = pts.max(0)
     return [x0, y0, x1 - x0, y1 - y0]

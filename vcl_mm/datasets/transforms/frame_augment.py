@@ -62,9 +62,11 @@ class RandomBrightnessContrast(BaseTransform):
         contrast (tuple[float, float] | None): factor range; None skips.
     """
 
-    def __init__(self,
-                 brightness: Optional[Sequence[float]] = (0.9, 1.1),
-                 contrast: Optional[Sequence[float]] = (0.9, 1.1)) -> None:
+    def __init__(
+        self,
+        brightness: Optional[Sequence[float]] = (0.9, 1.1),
+        contrast: Optional[Sequence[float]] = (0.9, 1.1)
+    ) -> None:
         self.brightness = _check_range('brightness', brightness)
         self.contrast = _check_range('contrast', contrast)
 

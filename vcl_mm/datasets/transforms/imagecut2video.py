@@ -9,7 +9,7 @@ Two transforms:
   source) onto such a clip (the target), per frame at a new random scale and
   position, so the pasted objects move and the target's objects stay still
   (possibly occluded). Paper section 3.2; the exact rules follow the official
-  code (see ``docs`` / ``../shared/notes/official-implementation.md``).
+  code (listed in the class docstring).
 
 A full train pipeline is in ``configs/_base_/datasets/imagecut2video.py``.
 """
@@ -94,17 +94,24 @@ class ImageToClip(BaseTransform):
         boxes = masks_to_bboxes(masks)
 
         img_id = results.get('img_id', results.get('sample_idx', 0))
+        # Frames share one read-only image and mask array: the transforms
+        # after this one return new arrays, and one that wrote in place
+        # would fail loudly instead of changing every frame.
+        img = _read_only(img)
+        masks = _read_only(masks)
+        per_frame = ('img', 'gt_masks', 'gt_bboxes', 'gt_bboxes_labels',
+                     'gt_ignore_flags')
         clip = {}
         for key, value in results.items():
-            if key in self.drop_keys:
+            if key in self.drop_keys or key in per_frame:
                 continue
             if isinstance(value, np.ndarray):
                 clip[key] = [value.copy() for _ in range(num)]
             else:
                 clip[key] = [value] * num
         clip.update(
-            img=[img] + [img.copy() for _ in range(num - 1)],
-            gt_masks=[BitmapMasks(masks.copy(), h, w) for _ in range(num)],
+            img=[img] * num,
+            gt_masks=[BitmapMasks(masks, h, w) for _ in range(num)],
             gt_bboxes=[boxes.copy() for _ in range(num)],
             gt_bboxes_labels=[labels.copy() for _ in range(num)],
             gt_instances_ids=[ids.copy() for _ in range(num)],
@@ -257,8 +264,9 @@ class ImageCut2Video(BaseTransform):
             return False
         y0, x0, h, w = window
         area = tgt_masks.reshape(len(tgt_masks), -1).sum(1, dtype=np.float64)
-        tgt_win = tgt_masks[:, y0:y0 + h, x0:x0 + w].reshape(
-            len(tgt_masks), -1).astype(np.float32)
+        tgt_win = tgt_masks[:, y0:y0 + h,
+                            x0:x0 + w].reshape(len(tgt_masks),
+                                               -1).astype(np.float32)
         src = win_masks.reshape(len(win_masks), -1).astype(np.float32)
         inter = src @ tgt_win.T  # (N_src, N_tgt) pixels
         valid = area > 0
@@ -273,8 +281,8 @@ class ImageCut2Video(BaseTransform):
         frames, prev = [], None
         for t, img in enumerate(imgs):
             st = t % len(src_imgs)
-            window, s_img, win_masks = self._place(img.shape[:2],
-                                                   src_imgs[st], src[st], rng)
+            window, s_img, win_masks = self._place(img.shape[:2], src_imgs[st],
+                                                   src[st], rng)
             s_ids, s_labels = src[st][1], src[st][2]
             if self.upstream_cumulative and prev is not None:
                 # quirk: labels follow the previous canvas, pixels the source
@@ -327,8 +335,7 @@ class ImageCut2Video(BaseTransform):
             if self.require_equal_count and len(counts) > 1:
                 status, frames = SKIP_COUNT, None
         if frames is None:
-            frames = [(img, _drop_empty(anns))
-                      for img, anns in zip(imgs, tgt)]
+            frames = [(img, _drop_empty(anns)) for img, anns in zip(imgs, tgt)]
         return _write_frames(results, frames, status)
 
     def __repr__(self) -> str:
@@ -337,6 +344,13 @@ class ImageCut2Video(BaseTransform):
                 f'require_equal_count={self.require_equal_count}, '
                 f'upstream_cumulative={self.upstream_cumulative}, '
                 f'prob={self.prob})')
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    """A read-only view of ``array`` (no copy)."""
+    view = array.view()
+    view.flags.writeable = False
+    return view
 
 
 def _drop_empty(anns: FrameAnns) -> FrameAnns:

@@ -1,0 +1,146 @@
+"""Throughput of the ImageCut2Video train pipeline on one CPU core.
+
+Full pipeline of ``configs/_base_/datasets/imagecut2video.py`` at its
+defaults (decode, mask decoding, clip-level resize/flip, per-frame
+brightness/contrast/rotation for the target *and* the source clip, the paste,
+``PackTrackInputs``) on generated ImageNet-like JPEGs (500x375, 1-3 masks).
+The process is pinned to one core with one thread for OpenCV, torch and BLAS.
+Target: >= 10 clips/s, so a few loader workers keep a GPU busy.
+
+Usage::
+
+    python benchmarks/pipeline_bench.py [--num 200] [--images 32]
+"""
+import os
+
+for _var in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS'):
+    os.environ[_var] = '1'
+
+import argparse  # noqa: E402
+import collections  # noqa: E402
+import os.path as osp  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CONFIG = osp.join(ROOT, 'configs', '_base_', 'datasets', 'imagecut2video.py')
+TARGET = 10.0  # clips/s
+
+
+class Timed:
+    """Wrap a transform and add its wall time to ``totals[name]``."""
+
+    def __init__(self, transform, name, totals):
+        self._transform = transform
+        self._name = name
+        self._totals = totals
+
+    def __call__(self, results):
+        start = time.perf_counter()
+        out = self._transform(results)
+        self._totals[self._name] += time.perf_counter() - start
+        return out
+
+    def __getattr__(self, item):  # get_indexes etc.
+        return getattr(self._transform, item)
+
+
+def instrument(dataset, totals):
+    """Time every transform of the inner (per item) and outer pipelines.
+
+    Inner transforms run twice per clip (target and source item); their
+    times are summed per clip.
+    """
+    inner = dataset.dataset.pipeline.transforms
+    for i, t in enumerate(inner):
+        if type(t).__name__ == 'TransformBroadcaster':
+            assert not t.share_random_params
+            steps = t.transforms.transforms
+            for j, s in enumerate(steps):
+                steps[j] = Timed(s, f'per-frame {type(s).__name__}', totals)
+        else:
+            inner[i] = Timed(t, type(t).__name__, totals)
+    dataset.pipeline = [
+        Timed(t,
+              type(t).__name__, totals) for t in dataset.pipeline
+    ]
+
+
+def build(data_root):
+    from mmdet.registry import DATASETS
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    import vcl_mm  # noqa: F401
+    init_default_scope('mmdet')
+    cfg = Config.fromfile(CONFIG)
+    ds_cfg = cfg.train_dataloader.dataset
+    ds_cfg.dataset.update(
+        data_root=data_root,
+        ann_file='gt_masks.json',
+        data_prefix=dict(img='images/'))
+    return DATASETS.build(ds_cfg)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--num', type=int, default=200, help='timed clips')
+    parser.add_argument(
+        '--images',
+        type=int,
+        default=32,
+        help='generated images in the dataset')
+    parser.add_argument('--seed', type=int, default=0)
+    args = parser.parse_args()
+
+    if hasattr(os, 'sched_setaffinity'):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    cv2.setNumThreads(1)
+    torch.set_num_threads(1)
+    from vcl_mm.datasets.synthetic import write_image_set
+
+    with tempfile.TemporaryDirectory() as tmp:
+        write_image_set(
+            tmp,
+            num_images=args.images,
+            seed=args.seed,
+            size=(375, 500),
+            objects=(1, 3))
+        dataset = build(tmp + '/')
+        np.random.seed(args.seed)
+        for i in range(5):  # warm-up (imports, caches)
+            dataset[i % len(dataset)]
+        totals = collections.defaultdict(float)
+        instrument(dataset, totals)
+        statuses = collections.Counter()
+        start = time.perf_counter()
+        for i in range(args.num):
+            packed = dataset[int(np.random.randint(len(dataset)))]
+            statuses[packed['data_samples'][0].paste_status] += 1
+        elapsed = time.perf_counter() - start
+
+    rate = args.num / elapsed
+    print(f'ImageCut2Video train pipeline, 1 CPU core, {args.num} clips of '
+          f'{len(packed["data_samples"])} frames '
+          f'({tuple(packed["inputs"].shape[2:])} last), 500x375 JPEGs:')
+    print(f'  {rate:.1f} clips/s ({1e3 / rate:.1f} ms/clip); target '
+          f'>= {TARGET:.0f} clips/s: {"PASS" if rate >= TARGET else "FAIL"}')
+    print('  per stage, ms/clip (inner stages run for target + source):')
+    staged = 0.
+    for name, sec in totals.items():
+        staged += sec
+        print(f'    {name:<34s} {1e3 * sec / args.num:6.2f}  '
+              f'{100 * sec / elapsed:5.1f}%')
+    rest = elapsed - staged
+    print(f'    {"wrapper (deep copies, indexing)":<34s} '
+          f'{1e3 * rest / args.num:6.2f}  {100 * rest / elapsed:5.1f}%')
+    print('  paste status: ' + ', '.join(f'{k} {v}'
+                                         for k, v in sorted(statuses.items())))
+
+
+if __name__ == '__main__':
+    main()
