@@ -2,3 +2,4 @@
 from .frame_augment import RandomBrightnessContrast  # noqa: F401
 from .frame_augment import RandomCenterRotate  # noqa: F401
 from .imagecut2video import ImageCut2Video, ImageToClip  # noqa: F401
+from .scaled_copy_paste import ScaledCopyPaste  # noqa: F401
