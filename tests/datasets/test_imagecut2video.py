@@ -22,7 +22,8 @@ from vcl_mm.datasets.synthetic import write_image_set
 from vcl_mm.datasets.transforms import (ImageCut2Video, ImageToClip,
                                         RandomBrightnessContrast,
                                         RandomCenterRotate)
-from vcl_mm.datasets.transforms.mask_ops import masks_to_bboxes
+from vcl_mm.datasets.transforms.mask_ops import (masks_to_bboxes, resize_masks,
+                                                 warp_masks)
 from vcl_mm.utils import InputError
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -282,6 +283,26 @@ def test_rotation_moves_image_and_masks_alike():
     assert not (rotated == mask.astype(bool)).all()
     np.testing.assert_array_equal(out['gt_bboxes'],
                                   masks_to_bboxes(rotated[None]))
+
+
+@pytest.mark.parametrize('num', [0, 1, 3, 7])
+def test_mask_stack_ops_match_per_mask_cv2(num):
+    import cv2
+    rng = np.random.default_rng(num)
+    masks = (rng.random((num, H, W)) > 0.7).astype(np.uint8)
+    matrix = cv2.getRotationMatrix2D((30., 20.), 12., 1.)
+    warped = warp_masks(masks, matrix, (H, W))
+    resized = resize_masks(masks, (45, 61))
+    assert warped.shape == (num, H, W) and resized.shape == (num, 45, 61)
+    for m, wm, rm in zip(masks, warped, resized):
+        np.testing.assert_array_equal(
+            wm, cv2.warpAffine(m, matrix, (W, H), flags=cv2.INTER_NEAREST))
+        np.testing.assert_array_equal(
+            rm, cv2.resize(m, (61, 45), interpolation=cv2.INTER_NEAREST))
+    boxes = masks_to_bboxes(masks)
+    for m, box in zip(masks, boxes):
+        ys, xs = np.nonzero(m)
+        assert box.tolist() == [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]
 
 
 def test_brightness_contrast_ranges():

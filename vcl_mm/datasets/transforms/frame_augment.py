@@ -35,6 +35,19 @@ def _check_range(name, value, allow_none=True):
     return tuple(float(v) for v in value)
 
 
+def _check_interpolation(name: str) -> str:
+    if name not in INTERPOLATIONS:
+        raise ValueError(f'interpolation must be one of '
+                         f'{list(INTERPOLATIONS)}, got {name}')
+    return name
+
+
+def _check_prob(prob: float) -> float:
+    if not 0 <= prob <= 1:
+        raise ValueError(f'prob must be in [0, 1], got {prob}')
+    return float(prob)
+
+
 def update_boxes_from_masks(results: dict) -> None:
     """Recompute ``gt_bboxes`` from ``gt_masks`` in place, keeping the box
     container type (numpy (N, 4) float32 or mmdet ``HorizontalBoxes``)."""
@@ -130,14 +143,9 @@ class RandomCenterRotate(BaseTransform):
                  interpolation: str = 'bilinear') -> None:
         self.angle_range = _check_range('angle_range', angle_range, False)
         self.center_range = _check_range('center_range', center_range, False)
-        if not 0 <= prob <= 1:
-            raise ValueError(f'prob must be in [0, 1], got {prob}')
-        if interpolation not in INTERPOLATIONS:
-            raise ValueError(f'interpolation must be one of '
-                             f'{list(INTERPOLATIONS)}, got {interpolation}')
-        self.prob = prob
+        self.prob = _check_prob(prob)
         self.img_border_value = img_border_value
-        self.interpolation = interpolation
+        self.interpolation = _check_interpolation(interpolation)
 
     @cache_randomness
     def _sample(self) -> Optional[Tuple[float, float, float]]:

@@ -22,7 +22,8 @@ from mmdet.registry import TRANSFORMS
 from mmdet.structures.mask import BitmapMasks
 
 from vcl_mm.utils import InputError
-from .frame_augment import INTERPOLATIONS, _check_range
+from .frame_augment import (INTERPOLATIONS, _check_interpolation, _check_prob,
+                            _check_range)
 from .mask_ops import masks_to_bboxes, nonempty, resize_masks
 
 # (masks (N, H, W) uint8, ids (N,) int64, labels (N,) int64) of one frame
@@ -206,14 +207,11 @@ class ImageCut2Video(BaseTransform):
         if not 0 < self.scale_range[0] <= self.scale_range[1] <= 1:
             raise ValueError('scale_range must lie in (0, 1], got '
                              f'{scale_range}')
-        if interpolation not in INTERPOLATIONS:
-            raise ValueError(f'interpolation must be one of '
-                             f'{list(INTERPOLATIONS)}, got {interpolation}')
         self.max_cover_ratio = max_cover_ratio
         self.require_equal_count = require_equal_count
         self.upstream_cumulative = upstream_cumulative
-        self.prob = prob
-        self.interpolation = interpolation
+        self.prob = _check_prob(prob)
+        self.interpolation = _check_interpolation(interpolation)
 
     def get_indexes(self, dataset) -> List[int]:
         """Index of the source item (called by ``MultiImageMixDataset``)."""

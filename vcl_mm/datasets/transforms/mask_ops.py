@@ -23,6 +23,23 @@ def _from_channels(out: np.ndarray, num: int) -> np.ndarray:
     return np.stack(cv2.split(out)[:num])
 
 
+def _apply_stacked(masks: np.ndarray, size: Tuple[int, int], op) -> np.ndarray:
+    """Run a cv2 image op on all N masks at once (as channels).
+
+    Args:
+        masks (np.ndarray): (N, H, W).
+        size (tuple[int, int]): output (height, width), for N = 0.
+        op (callable): (H, W[, N]) uint8 -> (h, w[, N]) uint8.
+
+    Returns:
+        np.ndarray: (N, h, w) uint8.
+    """
+    num = len(masks)
+    if num == 0:
+        return np.zeros((0, ) + tuple(size), np.uint8)
+    return _from_channels(op(_as_channels(masks)), num)
+
+
 def resize_masks(masks: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
     """Nearest-neighbour resize.
 
@@ -34,12 +51,9 @@ def resize_masks(masks: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
         np.ndarray: (N, height, width) uint8.
     """
     h, w = size
-    num = len(masks)
-    if num == 0:
-        return np.zeros((0, h, w), np.uint8)
-    out = cv2.resize(
-        _as_channels(masks), (w, h), interpolation=cv2.INTER_NEAREST)
-    return _from_channels(out, num)
+    return _apply_stacked(
+        masks, size, lambda stack: cv2.resize(
+            stack, (w, h), interpolation=cv2.INTER_NEAREST))
 
 
 def warp_masks(masks: np.ndarray, matrix: np.ndarray,
@@ -55,16 +69,13 @@ def warp_masks(masks: np.ndarray, matrix: np.ndarray,
         np.ndarray: (N, height, width) uint8.
     """
     h, w = size
-    num = len(masks)
-    if num == 0:
-        return np.zeros((0, h, w), np.uint8)
-    out = cv2.warpAffine(
-        _as_channels(masks),
-        matrix, (w, h),
-        flags=cv2.INTER_NEAREST,
-        borderMode=cv2.BORDER_CONSTANT,
-        borderValue=0)
-    return _from_channels(out, num)
+    return _apply_stacked(
+        masks, size, lambda stack: cv2.warpAffine(
+            stack,
+            matrix, (w, h),
+            flags=cv2.INTER_NEAREST,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=0))
 
 
 def nonempty(masks: np.ndarray) -> np.ndarray:
