@@ -36,18 +36,19 @@ def load_config(path, cfg_options=None):
     return cfg
 
 
-def _iter_datasets(dataset_cfg):
-    """Yield every leaf dataset config (through wrappers such as
-    ``ConcatDataset``, ``RepeatDataset`` and ``ClassBalancedDataset``)."""
+def _iter_datasets(dataset_cfg, key):
+    """Yield ``(config key, leaf dataset config)`` for every leaf dataset
+    (through wrappers such as ``ConcatDataset``, ``RepeatDataset`` and
+    ``MultiImageMixDataset``)."""
     if dataset_cfg is None:
         return
     if 'datasets' in dataset_cfg:
-        for sub in dataset_cfg['datasets']:
-            yield from _iter_datasets(sub)
+        for i, sub in enumerate(dataset_cfg['datasets']):
+            yield from _iter_datasets(sub, f'{key}.datasets[{i}]')
     elif 'dataset' in dataset_cfg:
-        yield from _iter_datasets(dataset_cfg['dataset'])
+        yield from _iter_datasets(dataset_cfg['dataset'], f'{key}.dataset')
     else:
-        yield dataset_cfg
+        yield key, dataset_cfg
 
 
 def check_data_paths(cfg, loaders=DATALOADER_KEYS):
@@ -62,19 +63,20 @@ def check_data_paths(cfg, loaders=DATALOADER_KEYS):
         loader = cfg.get(key)
         if not loader:
             continue
-        for ds in _iter_datasets(loader.get('dataset')):
+        for ds_key, ds in _iter_datasets(loader.get('dataset'),
+                                         f'{key}.dataset'):
             root = ds.get('data_root') or ''
             if root and not osp.isdir(root):
                 raise InputError(
                     f'data root of {key} not found: {root} (create it or '
-                    f'set {key}.dataset.data_root, e.g. with --cfg-options)')
+                    f'set {ds_key}.data_root, e.g. with --cfg-options)')
             ann = ds.get('ann_file')
             if ann:
                 ann_path = ann if osp.isabs(ann) else osp.join(root, ann)
                 if not osp.isfile(ann_path):
                     raise InputError(
                         f'annotation file of {key} not found: {ann_path} '
-                        f'(set {key}.dataset.ann_file)')
+                        f'(set {ds_key}.ann_file)')
 
 
 def adapt_to_device(cfg, amp=False):
