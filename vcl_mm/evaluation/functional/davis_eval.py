@@ -412,15 +412,15 @@ class DAVISSummary:
                     k: float(v)
                     for k, v in st.items()
                 }
+            jm = fm = jf = None  # no object in the first frame
             if seq.num_objects:
                 jm = float(
                     np.mean([seq.stats[o]['J-Mean'] for o in seq.object_ids]))
                 fm = float(
                     np.mean([seq.stats[o]['F-Mean'] for o in seq.object_ids]))
-            else:
-                jm = fm = float('nan')
+                jf = (jm + fm) / 2
             per_seq[seq.name] = {
-                'J&F-Mean': (jm + fm) / 2,
+                'J&F-Mean': jf,
                 'J-Mean': jm,
                 'F-Mean': fm,
                 'num_objects': seq.num_objects
@@ -446,7 +446,7 @@ def format_davis_table(summary):
         f'{"J-Mean":>9} {"F-Mean":>9}'
     ]
     for name, s in summary['per_sequence'].items():
-        lines.append(f'{name:<24} {s["num_objects"]:>7d} '
-                     f'{s["J&F-Mean"]:>9.3f} {s["J-Mean"]:>9.3f} '
-                     f'{s["F-Mean"]:>9.3f}')
+        vals = ' '.join(f'{"-" if s[k] is None else format(s[k], ".3f"):>9}'
+                        for k in ('J&F-Mean', 'J-Mean', 'F-Mean'))
+        lines.append(f'{name:<24} {s["num_objects"]:>7d} {vals}')
     return '\n'.join(lines)

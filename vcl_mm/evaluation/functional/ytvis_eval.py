@@ -43,8 +43,8 @@ from vcl_mm.utils import InputError
 
 __all__ = [
     'STAT_NAMES', 'YTVISParams', 'Track', 'VideoMatch', 'YTVISGroundTruth',
-    'load_json', 'parse_ytvis_gt', 'parse_ytvis_results', 'video_iou',
-    'evaluate_video', 'accumulate', 'summarize', 'evaluate_ytvis',
+    'load_json', 'to_rles', 'parse_ytvis_gt', 'parse_ytvis_results',
+    'video_iou', 'evaluate_video', 'accumulate', 'summarize', 'evaluate_ytvis',
     'format_stats'
 ]
 
@@ -177,7 +177,7 @@ def _rle_size_ok(rle, h, w):
     return size is not None and list(size) == [h, w]
 
 
-def _to_rles(segs, h, w, where):
+def to_rles(segs, h, w, where):
     """Per-frame segmentations (polygons, RLE or None) to compressed RLEs.
 
     Args:
@@ -266,7 +266,7 @@ def parse_ytvis_gt(gt):
         if len(segs) != video['length']:
             raise InputError(f'{where}: {len(segs)} frames, the video has '
                              f'{video["length"]}')
-        rles = _to_rles(segs, video['height'], video['width'], where)
+        rles = to_rles(segs, video['height'], video['width'], where)
         track = Track(
             id=ann['id'],
             video_id=vid,
@@ -323,7 +323,7 @@ def parse_ytvis_results(results, gt):
             n = len(segs) if isinstance(segs, list) else type(segs).__name__
             raise InputError(f'{where}: {n} segmentations for a video of '
                              f'{video["length"]} frames')
-        rles = _to_rles(segs, video['height'], video['width'], where)
+        rles = to_rles(segs, video['height'], video['width'], where)
         track = Track(
             id=i + 1,
             video_id=vid,

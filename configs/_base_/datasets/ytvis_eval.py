@@ -1,0 +1,39 @@
+# YouTube-VIS zero-shot evaluation as in VideoCutLER: every frame of a video
+# in one sample, short side 360 (long side <= 1333), the official JSON
+# layout (mmdet's converted JSON also works), class-agnostic AP/AR with the
+# official YTVOSeval semantics (ClassAgnosticYTVISMetric). Data paths are
+# config keys; tools/test.py stops with one line naming a missing path.
+dataset_type = 'YTVISDataset'
+data_root = 'data/ytvis_2019/'
+ytvis_ann_file = 'train.json'
+ytvis_img_dir = 'train/JPEGImages'
+backend_args = None
+
+test_pipeline = [
+    dict(
+        type='TransformBroadcaster',
+        transforms=[
+            dict(type='LoadImageFromFile', backend_args=backend_args),
+            dict(type='Resize', scale=(1333, 360), keep_ratio=True),
+        ]),
+    dict(type='PackTrackInputs')
+]
+test_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=False,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file=ytvis_ann_file,
+        data_prefix=dict(img_path=ytvis_img_dir),
+        class_agnostic=True,
+        test_mode=True,
+        pipeline=test_pipeline))
+# outfile_prefix='work_dirs/x/results' also writes the official
+# results.json and its submission zip.
+test_evaluator = dict(
+    type='ClassAgnosticYTVISMetric', class_agnostic=True, outfile_prefix=None)
+test_cfg = dict(type='TestLoop')

@@ -1,0 +1,217 @@
+"""YouTube-VIS read from the official JSON or from mmdet's converted one."""
+import json
+import os.path as osp
+from collections import defaultdict
+
+from pycocotools import mask as mask_utils
+
+from mmdet.datasets import YouTubeVISDataset
+from mmdet.registry import DATASETS
+from vcl_mm.utils import InputError, require_file
+
+__all__ = ['YTVISDataset']
+
+
+def _box_from_mask(seg, h, w):
+    """[x, y, w, h] box of a polygon / RLE segmentation."""
+    if isinstance(seg, list):
+        rle = mask_utils.merge(mask_utils.frPyObjects(seg, h, w))
+    elif isinstance(seg.get('counts'), list):
+        rle = mask_utils.frPyObjects(seg, h, w)
+    else:
+        rle = seg
+    return [float(v) for v in mask_utils.toBbox(rle)]
+
+
+@DATASETS.register_module()
+class YTVISDataset(YouTubeVISDataset):
+    """YouTube-VIS videos from either annotation layout.
+
+    Subclasses mmdet's ``YouTubeVISDataset`` (video-level data infos, test
+    mode with all frames, ``filter_data``) but parses the annotation file
+    itself, because mmdet only reads its converted COCO-video JSON and
+    cannot merge categories.
+
+    * official layout: ``videos`` (``file_names``, ``height``, ``width``),
+      ``annotations`` (per-frame ``segmentations``/``areas``/``bboxes``),
+      ``categories``;
+    * mmdet's converted layout: ``videos``, ``images`` (``video_id``,
+      ``frame_id``), per-frame ``annotations`` (``instance_id``).
+
+    Every frame's ``instances`` carry ``mask`` (as in the file), ``bbox``
+    (x1, y1, x2, y2), ``bbox_label``, ``instance_id`` (>= 1: the
+    1-based position of the track's annotation in the official file, or
+    the converted file's ``instance_id``), ``ignore_flag`` (iscrowd) and
+    ``area`` (the file's per-frame area, used for S/M/L).
+
+    Args:
+        class_agnostic (bool): map every category to one class 'object'.
+        dataset_version (str): '2019' or '2021' (class names) unless
+            ``class_agnostic`` or ``metainfo`` gives the classes.
+        ann_file, data_root, data_prefix, ...: as mmengine ``BaseDataset``
+            (``data_prefix=dict(img_path=...)``: frames folder).
+    """
+
+    def __init__(self,
+                 *args,
+                 class_agnostic=False,
+                 dataset_version='2019',
+                 **kwargs):
+        self.class_agnostic = class_agnostic
+        if class_agnostic:
+            kwargs['metainfo'] = dict(
+                kwargs.get('metainfo') or {}, classes=('object', ))
+        super().__init__(dataset_version, *args, **kwargs)
+
+    def _check_paths(self):
+        require_file(self.ann_file, 'YouTube-VIS annotation file',
+                     'set ann_file / data_root in the config')
+        img_dir = self.data_prefix.get('img_path')
+        if img_dir and not osp.isdir(img_dir):
+            raise InputError(f'YouTube-VIS frames folder not found: '
+                             f'{img_dir} (set data_prefix.img_path / '
+                             'data_root in the config)')
+
+    def _label_of(self, categories):
+        """Map category id -> label from names (all to 0 if agnostic)."""
+        if self.class_agnostic:
+            return {c['id']: 0 for c in categories}
+        classes = list(self.metainfo['classes'])
+        mapping = {
+            c['id']: classes.index(c['name'])
+            for c in categories if c['name'] in classes
+        }
+        if categories and not mapping:
+            raise InputError(
+                f'{self.ann_file}: none of its categories '
+                f'{[c["name"] for c in categories][:5]}... is among the '
+                'dataset classes; set metainfo.classes or class_agnostic')
+        return mapping
+
+    def load_data_list(self):
+        """Video-level data infos: ``video_id``, ``video_length``,
+        ``images`` (per-frame infos with ``instances``)."""
+        self._check_paths()
+        with open(self.ann_file) as f:
+            try:
+                data = json.load(f)
+            except ValueError as e:
+                raise InputError(f'{self.ann_file} is not valid JSON: {e}')
+        if not isinstance(data, dict) or 'videos' not in data:
+            raise InputError(f'{self.ann_file}: not a YouTube-VIS JSON '
+                             '(no "videos")')
+        cat2label = self._label_of(data.get('categories', []))
+        self.cat_ids = sorted(cat2label)
+        self.cat2label = cat2label
+        self.cat_img_map = defaultdict(list)
+        self.img_ids_with_ann = set()
+        videos = data['videos']
+        if videos and 'file_names' in videos[0]:
+            data_list = self._parse_official(data, cat2label)
+        elif 'images' in data:
+            data_list = self._parse_converted(data, cat2label)
+        else:
+            raise InputError(f'{self.ann_file}: videos have no "file_names" '
+                             'and there are no "images": unknown layout')
+        self.cat_img_map = dict(self.cat_img_map)
+        return data_list
+
+    def _frame_info(self, img_id, file_name, video_id, frame_id, h, w):
+        prefix = self.data_prefix.get('img_path')
+        return dict(
+            img_id=img_id,
+            file_name=file_name,
+            video_id=video_id,
+            frame_id=frame_id,
+            height=h,
+            width=w,
+            img_path=osp.join(prefix, file_name) if prefix else file_name,
+            instances=[])
+
+    def _add_instance(self, info, seg, cat, iid, crowd, area, box):
+        if cat not in self.cat2label:
+            return
+        h, w = info['height'], info['width']
+        x, y, bw, bh = box if box else _box_from_mask(seg, h, w)
+        if not self.test_mode and (bw < 1 or bh < 1):
+            return  # degenerate, as mmdet skips them for training
+        info['instances'].append(
+            dict(
+                mask=seg,
+                bbox=[x, y, x + bw, y + bh],
+                bbox_label=self.cat2label[cat],
+                instance_id=iid,
+                ignore_flag=int(bool(crowd)),
+                area=area))
+        self.cat_img_map[cat].append(info['img_id'])
+        self.img_ids_with_ann.add(info['img_id'])
+
+    def _parse_official(self, data, cat2label):
+        videos, by_vid = [], {}
+        img_id = 0
+        for v in data['videos']:
+            frames = []
+            for t, fn in enumerate(v['file_names']):
+                img_id += 1
+                frames.append(
+                    self._frame_info(img_id, fn, v['id'], t, v['height'],
+                                     v['width']))
+            by_vid[v['id']] = frames
+            videos.append(
+                dict(
+                    video_id=v['id'], video_length=len(frames), images=frames))
+        for n, ann in enumerate(data.get('annotations', [])):
+            frames = by_vid.get(ann['video_id'])
+            if frames is None:
+                raise InputError(f'{self.ann_file}: annotation {ann.get("id")}'
+                                 f' refers to unknown video {ann["video_id"]}')
+            segs = ann['segmentations']
+            if len(segs) != len(frames):
+                raise InputError(
+                    f'{self.ann_file}: annotation {ann.get("id")} has '
+                    f'{len(segs)} frames, video {ann["video_id"]} has '
+                    f'{len(frames)}')
+            areas = ann.get('areas') or [None] * len(segs)
+            boxes = ann.get('bboxes') or [None] * len(segs)
+            for t, seg in enumerate(segs):
+                if seg:
+                    self._add_instance(frames[t], seg, ann['category_id'],
+                                       n + 1, ann.get('iscrowd',
+                                                      0), areas[t], boxes[t])
+        return videos
+
+    def _parse_converted(self, data, cat2label):
+        frames_of = defaultdict(list)
+        infos = {}
+        for img in data['images']:
+            vid = img.get('video_id')
+            if vid is None:
+                raise InputError(f'{self.ann_file}: image {img.get("id")} '
+                                 'has no video_id')
+            info = self._frame_info(img['id'], img['file_name'], vid,
+                                    img['frame_id'], img['height'],
+                                    img['width'])
+            infos[img['id']] = info
+            frames_of[vid].append(info)
+        for ann in data.get('annotations', []):
+            info = infos.get(ann['image_id'])
+            if info is None:
+                raise InputError(f'{self.ann_file}: annotation {ann.get("id")}'
+                                 f' refers to unknown image {ann["image_id"]}')
+            iid = ann.get('instance_id')
+            if not iid or iid < 1:
+                raise InputError(f'{self.ann_file}: annotation {ann.get("id")}'
+                                 ' needs an instance_id >= 1')
+            self._add_instance(info, ann['segmentation'], ann['category_id'],
+                               iid, ann.get('iscrowd', 0), ann.get('area'),
+                               ann.get('bbox'))
+        videos = []
+        for v in data['videos']:
+            frames = sorted(
+                frames_of.get(v['id'], []), key=lambda i: i['frame_id'])
+            for t, info in enumerate(frames):
+                info['frame_id'] = t
+            videos.append(
+                dict(
+                    video_id=v['id'], video_length=len(frames), images=frames))
+        return videos
