@@ -2,3 +2,4 @@
 from .track_utils import FrameMaskStore, link_queries, window_spans  # noqa
 from .videocutler import VideoCutLER  # noqa: F401
 from .videocutler_head import VideoCutLERTrackHead  # noqa: F401
+from .checked_pretrained import CheckedPretrainedInit  # noqa: F401
