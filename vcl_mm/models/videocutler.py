@@ -37,7 +37,8 @@ class VideoCutLER(Mask2FormerVideo):
       (:func:`~vcl_mm.models.track_utils.link_queries`); every frame takes
       the masks of the window where it is most central; a track's score is
       the frame-weighted mean of its per-window foreground probability;
-      the top-``topk`` tracks are kept at the end. The masks of all tracks
+      the top-``topk`` tracks are kept at the end. Shared frames are
+      encoded (backbone + pixel decoder) once. The masks of all tracks
       wait as compressed RLE, so memory stays flat in the video length
       (besides the (topk, T, H, W) output).
 
@@ -132,6 +133,21 @@ class VideoCutLER(Mask2FormerVideo):
         result.video_data_samples = frames_out
         return [result]
 
+    def _encode_window(self, frames: Tensor, start: int, end: int,
+                       cached: Optional[tuple]) -> Tuple[Tensor, list]:
+        """Encoder outputs of frames ``[start, end)``, reusing ``cached``
+        (those of the first frames, shared with the previous window):
+        the backbone and pixel decoder work per frame, so shared frames are
+        encoded once."""
+        if cached is None:
+            return self.encode(frames[start:end])
+        old_feats, old_memorys = cached
+        new_feats, new_memorys = self.encode(frames[start +
+                                                    len(old_feats):end])
+        return torch.cat([old_feats, new_feats]), [
+            torch.cat(pair) for pair in zip(old_memorys, new_memorys)
+        ]
+
     @torch.no_grad()
     def predict_windowed(self,
                          frames: Tensor,
@@ -167,9 +183,15 @@ class VideoCutLER(Mask2FormerVideo):
         store = None
         score_sum = None
         track_of_query = prev_slots = prev_tail = None
+        cached = None  # encoder outputs of the frames shared with the next
         for w, (start, end) in enumerate(spans):
-            mask_feats, memorys = self.encode(frames[start:end])
+            mask_feats, memorys = self._encode_window(frames, start, end,
+                                                      cached)
             cls_logits, mask_logits, _ = head.decode_last(mask_feats, memorys)
+            if w + 1 < len(spans):
+                shared = spans[w + 1][0] - start
+                cached = (mask_feats[shared:].clone(),
+                          [m[shared:].clone() for m in memorys])
             del mask_feats, memorys
             num_queries = len(cls_logits)
             if w == 0:
