@@ -1,0 +1,211 @@
+"""DINO ViT attention keys, the patch features MaskCut cuts.
+
+:class:`DinoViTKeyExtractor` wraps timm's ``VisionTransformer`` (whose
+parameter names are the official DINO checkpoints' names) and returns the
+keys of the last block's attention: the output of ``blocks[-1].attn.qkv``
+reshaped to (3, heads, tokens, head_dim), the keys of all heads
+concatenated, the CLS token dropped. It runs the blocks up to that linear
+layer and stops (the last block's attention and MLP do not change the
+keys), which gives the same numbers as hooking ``blocks[-1].attn.qkv`` in a
+full forward pass (checked by the tests). Position embeddings are resized
+the way DINO does (bicubic with DINO's ``+0.1`` scale offset), so a 480x480
+input gives a 60x60 grid with ViT-B/8.
+"""
+import math
+import os.path as osp
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmdet.registry import MODELS
+
+from vcl_mm.utils import InputError
+
+__all__ = [
+    'DinoViTKeyExtractor', 'VIT_ARCHS', 'IMAGENET_MEAN', 'IMAGENET_STD',
+    'convert_dino_vit', 'images_to_tensor'
+]
+
+#: name -> (embed_dims, num_layers, num_heads)
+VIT_ARCHS = {
+    'small': (384, 12, 6),
+    'base': (768, 12, 12),
+}
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def images_to_tensor(images, mean=IMAGENET_MEAN, std=IMAGENET_STD):
+    """ToTensor + Normalize as torchvision does it.
+
+    Args:
+        images (np.ndarray): (B, H, W, 3) uint8 RGB.
+
+    Returns:
+        torch.Tensor: (B, 3, H, W) float32.
+    """
+    x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
+    x = x.float().div(255)
+    mean = torch.tensor(mean).view(1, 3, 1, 1)
+    std = torch.tensor(std).view(1, 3, 1, 1)
+    return (x - mean) / std
+
+
+def convert_dino_vit(state):
+    """DINO ViT weights -> the extractor's ViT (timm names, which are
+    DINO's own).
+
+    Backbone-only release files (``dino_vitbase8_pretrain.pth``) pass
+    unchanged. Full training checkpoints (the ``teacher`` entry, read by
+    :func:`~vcl_mm.models.converters.load_source`) and wrapped ones lose
+    their ``module.`` / ``backbone.`` prefixes; keys outside the backbone
+    are dropped by name.
+
+    Args:
+        state (dict[str, torch.Tensor]): flat checkpoint weights.
+
+    Returns:
+        tuple: converted state dict and ``{dropped key: reason}``.
+    """
+    from vcl_mm.models.converters import strip_prefixes
+    state = strip_prefixes(state, ('module.', ))
+    dropped = {}
+    if any(k.startswith('backbone.') for k in state):
+        for k in state:
+            if not k.startswith('backbone.'):
+                dropped[k] = ('DINO projection head' if k.startswith('head.')
+                              else 'outside the backbone')
+        state = {k: v for k, v in state.items() if k.startswith('backbone.')}
+        state = strip_prefixes(state, ('backbone.', ))
+    for k in [k for k in state if k.startswith('head.')]:
+        dropped[k] = 'DINO projection head'
+        del state[k]
+    return state, dropped
+
+
+@MODELS.register_module()
+class DinoViTKeyExtractor(nn.Module):
+    """Last-block attention keys of a DINO ViT.
+
+    Args:
+        arch (str | dict): ``'small'`` or ``'base'``, or a dict with
+            ``embed_dims``, ``num_layers`` and ``num_heads``.
+        patch_size (int): 8 or 16 for the released DINO models.
+        weights (str, optional): local checkpoint file (the official
+            ``dino_vitbase8_pretrain.pth`` format, or the output of
+            ``tools/model_converters/dino_vit_to_maskcut.py``).
+        random_init (bool): use seeded random weights instead of
+            ``weights`` (testing only: the masks are meaningless).
+        pretrain_img_size (int): image size of the checkpoint's position
+            embeddings (224 for DINO).
+        seed (int): seed of the random weights.
+    """
+
+    def __init__(self,
+                 arch='base',
+                 patch_size=8,
+                 weights=None,
+                 random_init=False,
+                 pretrain_img_size=224,
+                 seed=0):
+        super().__init__()
+        from timm.models.vision_transformer import VisionTransformer
+        if isinstance(arch, str):
+            if arch not in VIT_ARCHS:
+                raise InputError(f'unknown ViT arch {arch!r}; use one of '
+                                 f'{sorted(VIT_ARCHS)} or a dict')
+            dims, layers, heads = VIT_ARCHS[arch]
+        else:
+            dims, layers, heads = (arch['embed_dims'], arch['num_layers'],
+                                   arch['num_heads'])
+        if not random_init and not weights:
+            raise InputError('no DINO weights given: set model.weights in '
+                             'the config or pass --weights PATH (or '
+                             '--random-init, for testing only)')
+        if not random_init:
+            weights = osp.expanduser(weights)
+            if not osp.isfile(weights):
+                raise InputError(
+                    f'DINO weights not found: {weights} (download the DINO '
+                    f'release file, e.g. dino_vitbase8_pretrain.pth, and '
+                    f'put it there, or pass --weights PATH)')
+        self.patch_size = patch_size
+        self.num_heads = heads
+        self.embed_dims = dims
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self.vit = VisionTransformer(
+                img_size=pretrain_img_size,
+                patch_size=patch_size,
+                embed_dim=dims,
+                depth=layers,
+                num_heads=heads,
+                mlp_ratio=4.,
+                qkv_bias=True,
+                num_classes=0,
+                weight_init='' if random_init else 'skip')
+        if not random_init:
+            self.load_weights(weights)
+        self.eval()
+        self.requires_grad_(False)
+
+    def load_weights(self, path):
+        """Load a DINO checkpoint strictly; an error names the keys that
+        do not fit."""
+        from vcl_mm.models.converters import check_fits, load_source
+        state, _ = convert_dino_vit(load_source(path))
+        try:
+            check_fits(state, self.vit, what='ViT')
+        except InputError as err:
+            raise InputError(
+                f'{path} does not fit ViT(embed_dims={self.embed_dims}, '
+                f'patch_size={self.patch_size}): {err} (check model.arch / '
+                'patch_size, or convert the file with tools/'
+                'model_converters/dino_vit_to_maskcut.py)') from None
+
+    def position_embedding(self, h, w):
+        """Position embeddings for an (h, w) patch grid, resized like DINO.
+
+        Returns:
+            torch.Tensor: (1, 1 + h * w, C).
+        """
+        pos = self.vit.pos_embed
+        n = pos.shape[1] - 1
+        if n == h * w and h == w:
+            return pos
+        side = int(math.sqrt(n))
+        grid = pos[:, 1:].reshape(1, side, side, -1).permute(0, 3, 1, 2)
+        grid = F.interpolate(
+            grid,
+            scale_factor=((h + 0.1) / side, (w + 0.1) / side),
+            mode='bicubic')
+        assert grid.shape[-2:] == (h, w), grid.shape
+        grid = grid.permute(0, 2, 3, 1).reshape(1, h * w, -1)
+        return torch.cat([pos[:, :1], grid], dim=1)
+
+    @torch.no_grad()
+    def forward(self, images):
+        """Attention keys of the last block.
+
+        Args:
+            images (torch.Tensor): (B, 3, H, W) normalised images (see
+                :func:`images_to_tensor`).
+
+        Returns:
+            torch.Tensor: (B, C, H // p, W // p) float32 keys, C the embed
+            dims (heads concatenated), p the patch size.
+        """
+        vit = self.vit
+        x = vit.patch_embed.proj(images)
+        b, c, h, w = x.shape
+        x = x.flatten(2).transpose(1, 2)
+        x = torch.cat([vit.cls_token.expand(b, -1, -1), x], dim=1)
+        x = x + self.position_embedding(h, w)
+        for block in vit.blocks[:-1]:
+            x = block(x)
+        last = vit.blocks[-1]
+        qkv = last.attn.qkv(last.norm1(x))
+        keys = qkv.reshape(b, 1 + h * w, 3, self.num_heads,
+                           c // self.num_heads)[:, 1:, 1]
+        return keys.reshape(b, h, w, c).permute(0, 3, 1, 2).float()
