@@ -103,3 +103,6 @@ def best_iou(mask, gts):
     """Best IoU of ``mask`` with any of ``gts``."""
     ious = [(mask & g).sum() / max((mask | g).sum(), 1) for g in gts]
     return max(ious) if ious else 0.
+
+
+COLOUR_MODEL_CFG = dict(type='ColourBinExtractor', patch_size=8)

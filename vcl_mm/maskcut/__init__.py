@@ -1,1 +1,22 @@
-"""MaskCut pseudo-labelling (imported lazily: it is not needed for training)."""
+"""MaskCut pseudo-labelling (imported lazily: training does not need it).
+
+``import vcl_mm.maskcut`` registers :class:`DinoViTKeyExtractor` in mmdet's
+``MODELS``. The patch-level algorithm is :func:`maskcut_patch_masks`; the
+whole job (images -> COCO JSON, sharded and resumable) is
+:func:`run_maskcut`, driven by ``tools/maskcut.py``.
+"""
+from .coco_io import build_coco, decode_mask, encode_mask
+from .engine import MaskCutPipeline, merge_parts, run_maskcut, run_shard
+from .features import DinoViTKeyExtractor, convert_dino_vit
+from .images import SkipImage, list_images, load_image
+from .ncut import (fiedler_vectors, maskcut_patch_masks,
+                   maskcut_patch_masks_batch, select_object)
+from .refine import crf_refine, refine_masks, resize_mask
+
+__all__ = [
+    'maskcut_patch_masks', 'maskcut_patch_masks_batch', 'fiedler_vectors',
+    'select_object', 'DinoViTKeyExtractor', 'convert_dino_vit', 'refine_masks',
+    'crf_refine', 'resize_mask', 'encode_mask', 'decode_mask', 'build_coco',
+    'list_images', 'load_image', 'SkipImage', 'MaskCutPipeline', 'run_shard',
+    'merge_parts', 'run_maskcut'
+]

@@ -45,7 +45,8 @@ def images_to_tensor(images, mean=IMAGENET_MEAN, std=IMAGENET_STD):
     Returns:
         torch.Tensor: (B, 3, H, W) float32.
     """
-    x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
+    x = torch.from_numpy(np.require(images, np.uint8, ['C', 'W']))
+    x = x.permute(0, 3, 1, 2)
     x = x.float().div(255)
     mean = torch.tensor(mean).view(1, 3, 1, 1)
     std = torch.tensor(std).view(1, 3, 1, 1)

@@ -1,0 +1,143 @@
+"""tools/maskcut.py (in-process and under torchrun) and the mask viewer."""
+import importlib.util
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from mc_helpers import write_scenes
+from PIL import Image
+
+from vcl_mm.maskcut import engine
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+BASE = osp.join(ROOT, 'configs', 'maskcut', 'maskcut_dino-vitb8_480.py')
+TINY_CONFIG = f"""_base_ = '{BASE}'
+model = dict(arch=dict(_delete_=True, embed_dims=32, num_layers=2,
+                       num_heads=2),
+             weights=None, random_init=True)
+maskcut = dict(fixed_size=160)
+engine = dict(flush_every=1)
+"""
+
+
+def _tool(path, name):
+    spec = importlib.util.spec_from_file_location(name, osp.join(ROOT, path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def job(tmp_path_factory):
+    root = tmp_path_factory.mktemp('cli')
+    (root / 'imgs').mkdir()
+    write_scenes(
+        str(root / 'imgs'), [(96, 128), (128, 96), (80, 80), (64, 112)],
+        seed=2)
+    (root / 'tiny.py').write_text(TINY_CONFIG)
+    return root
+
+
+def test_cli_in_process(job, capsys):
+    tool = _tool('tools/maskcut.py', 'maskcut_tool')
+    out = job / 'cli.json'
+    tool.main([
+        '--input',
+        str(job / 'imgs'), '--out',
+        str(out), '--config',
+        str(job / 'tiny.py'), '--device', 'cpu', '--no-progress',
+        '--num-masks', '2'
+    ])
+    printed = capsys.readouterr().out
+    assert 'MaskCut: 4 images' in printed and 'images/s' in printed
+    assert 'features' in printed and 'ncut' in printed and 'crf' in printed
+    data = json.loads(out.read_text())
+    assert {im['file_name']
+            for im in data['images']
+            } <= {'000.jpg', '001.jpg', '002.jpg', '003.jpg'}
+    per_image = {}
+    for ann in data['annotations']:
+        per_image[ann['image_id']] = per_image.get(ann['image_id'], 0) + 1
+    assert all(n <= 2 for n in per_image.values())
+    assert (job / 'cli.skipped.txt').exists()
+
+
+@pytest.mark.parametrize('args, message', [
+    (['--input', '/nonexistent/dir'], 'input not found'),
+    (['--config', '/nonexistent.py'], 'config not found'),
+    (['--tau', '2'], '--tau'),
+    (['--weights', '/nonexistent/dino.pth'], 'DINO weights not found'),
+])
+def test_cli_input_errors_exit_2(job, capsys, args, message):
+    tool = _tool('tools/maskcut.py', 'maskcut_tool')
+    base = ['--input', str(job / 'imgs'), '--out', str(job / 'e.json')]
+    if '--config' not in args and '--weights' not in args:
+        base += ['--config', str(job / 'tiny.py')]
+    with pytest.raises(SystemExit) as exit_:
+        tool.main(base + args + ['--device', 'cpu', '--no-progress'])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+
+
+@pytest.mark.dist
+def test_torchrun_two_ranks_equal_single_process(job):
+    out = job / 'dist.json'
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=ROOT)
+    cmd = [
+        sys.executable, '-m', 'torch.distributed.run', '--standalone',
+        '--nproc_per_node', '2',
+        osp.join(ROOT, 'tools', 'maskcut.py'), '--input',
+        str(job / 'imgs'), '--out',
+        str(out), '--config',
+        str(job / 'tiny.py'), '--launcher', 'pytorch', '--device', 'cpu',
+        '--no-progress'
+    ]
+    proc = subprocess.run(
+        cmd, env=env, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.count('MaskCut: 4 images') == 1  # rank 0 reports
+    parts = os.listdir(str(out) + '.parts')
+    assert any(p.startswith('r0000') for p in parts)
+    assert any(p.startswith('r0001') for p in parts)
+    from mmengine.config import Config
+    cfg = Config.fromfile(str(job / 'tiny.py'))
+    single = job / 'single.json'
+    engine.run_maskcut(
+        cfg.model.to_dict(),
+        cfg.maskcut.to_dict(),
+        str(job / 'imgs'),
+        str(single),
+        progress=False)
+    result = json.loads(out.read_text())
+    assert result['annotations']  # random keys still give some masks
+    assert result == json.loads(single.read_text())
+
+
+def test_show_pseudo_masks(job, tmp_path):
+    from mc_helpers import COLOUR_MODEL_CFG
+    out = tmp_path / 'colour.json'
+    engine.run_maskcut(
+        COLOUR_MODEL_CFG,
+        dict(fixed_size=160),
+        str(job / 'imgs'),
+        str(out),
+        progress=False)
+    tool = _tool('tools/analysis/show_pseudo_masks.py', 'show_tool')
+    tool.main([
+        str(out), '--img-root',
+        str(job / 'imgs'), '--out-dir',
+        str(tmp_path / 'png'), '--num', '3'
+    ])
+    pngs = sorted(os.listdir(tmp_path / 'png'))
+    assert len(pngs) == 3
+    drawn = np.asarray(Image.open(tmp_path / 'png' / pngs[0]))
+    original = np.asarray(
+        Image.open(job / 'imgs' / pngs[0].replace('.png', '.jpg')))
+    assert drawn.shape == original.shape
+    changed = np.abs(drawn.astype(int) - original).sum(-1) > 30
+    assert 0.02 < changed.mean() < 0.9

@@ -1,0 +1,201 @@
+"""MaskCut pseudo-labels for a folder of images, as one COCO JSON.
+
+Examples::
+
+    python tools/maskcut.py --input data/imagenet/train --out maskcut.json
+    python tools/maskcut.py --input list.txt --out out.json --no-crf
+    torchrun --nproc_per_node 4 tools/maskcut.py --input DIR --out OUT.json \\
+        --launcher pytorch --device cuda
+
+Re-running the same command after an interruption skips finished images
+(partial results live in ``OUT.json.parts/``); the final JSON is the same
+as an uninterrupted run's. Images that cannot be labelled are listed with
+their reason in ``OUT.skipped.txt`` (or ``--skipped``).
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+from datetime import timedelta
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+DEFAULT_CONFIG = osp.join(REPO_ROOT, 'configs', 'maskcut',
+                          'maskcut_dino-vitb8_480.py')
+if REPO_ROOT not in sys.path:
+    sys.path.insert(0, REPO_ROOT)
+
+from vcl_mm.utils import InputError  # noqa: E402
+from vcl_mm.utils.launch import cli_main  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='MaskCut pseudo-labels (COCO JSON) for unlabeled images')
+    parser.add_argument(
+        '--input',
+        required=True,
+        help='image folder (searched recursively, e.g. ImageNet class/'
+        'x.JPEG) or text file with one image path per line')
+    parser.add_argument('--out', required=True, help='output COCO JSON')
+    parser.add_argument(
+        '--config',
+        default=DEFAULT_CONFIG,
+        help='MaskCut config (default: the official ViT-B/8 settings)')
+    parser.add_argument('--weights', help='DINO checkpoint (model.weights)')
+    parser.add_argument('--tau', type=float, help='affinity threshold')
+    parser.add_argument(
+        '--num-masks', type=int, help='NCut solves (max masks) per image')
+    parser.add_argument(
+        '--fixed-size', type=int, help='square input size in pixels')
+    parser.add_argument(
+        '--no-crf', action='store_true', help='skip the dense CRF')
+    parser.add_argument(
+        '--device',
+        default='auto',
+        help='cpu, cuda or cuda:N (auto: cuda if available); under '
+        'torchrun "cuda" means each rank\'s local GPU')
+    parser.add_argument(
+        '--batch-size', type=int, help='images per forward pass')
+    parser.add_argument(
+        '--skipped',
+        help='skipped-images file (default: OUT without .json + '
+        '.skipped.txt)')
+    parser.add_argument(
+        '--random-init',
+        action='store_true',
+        help='TESTING ONLY: random ViT weights, meaningless masks')
+    parser.add_argument(
+        '--no-progress', action='store_true', help='no progress bar')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch'],
+        default='none',
+        help='"pytorch" under torchrun: each rank labels its shard and '
+        'rank 0 merges')
+    parser.add_argument('--local-rank', '--local_rank', type=int, default=0)
+    return parser.parse_args(argv)
+
+
+def build_cfg(args):
+    """The config's ``model``, ``maskcut`` and ``engine`` dicts with the
+    command-line overrides applied and checked."""
+    from mmengine.config import Config
+    if not osp.isfile(args.config):
+        raise InputError(f'config not found: {args.config} (pass e.g. '
+                         f'{osp.relpath(DEFAULT_CONFIG)})')
+    cfg = Config.fromfile(args.config)
+    for key in ('model', 'maskcut'):
+        if key not in cfg:
+            raise InputError(f'{args.config} has no "{key}" section (see '
+                             f'{osp.relpath(DEFAULT_CONFIG)})')
+    model, maskcut = cfg.model.to_dict(), cfg.maskcut.to_dict()
+    engine = dict(cfg.get('engine') or {})
+    if args.weights:
+        model['weights'] = args.weights
+    if args.random_init:
+        model['random_init'] = True
+    for flag, key in (('tau', 'tau'), ('num_masks', 'num_masks'),
+                      ('fixed_size', 'fixed_size')):
+        if getattr(args, flag) is not None:
+            maskcut[key] = getattr(args, flag)
+    if args.no_crf:
+        maskcut['crf'] = None
+    if args.batch_size is not None:
+        engine['batch_size'] = args.batch_size
+    if not -1 <= maskcut['tau'] < 1:
+        raise InputError(f'--tau must be in [-1, 1), got {maskcut["tau"]}')
+    if maskcut['num_masks'] < 1:
+        raise InputError(f'--num-masks must be >= 1, got '
+                         f'{maskcut["num_masks"]}')
+    patch = model.get('patch_size', 8)
+    if maskcut['fixed_size'] < 2 * patch:
+        raise InputError(f'--fixed-size must be at least {2 * patch} '
+                         f'(two patches), got {maskcut["fixed_size"]}')
+    if engine.get('batch_size', 1) < 1:
+        raise InputError('--batch-size must be >= 1')
+    return model, maskcut, engine
+
+
+def setup_device_and_dist(launcher, device):
+    """Resolve the device; under torchrun join the process group.
+
+    Returns:
+        tuple: rank, world size, device string, barrier (or None).
+    """
+    import torch
+    if device == 'auto':
+        device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    if device.startswith('cuda') and not torch.cuda.is_available():
+        raise InputError(f'--device {device}: no CUDA device is available '
+                         '(use --device cpu)')
+    if launcher == 'none':
+        return 0, 1, device, None
+    import torch.distributed as dist
+    local_rank = int(os.environ.get('LOCAL_RANK', 0))
+    if device == 'cuda':
+        device = f'cuda:{local_rank}'
+    if device.startswith('cuda'):
+        torch.cuda.set_device(torch.device(device))
+    backend = 'nccl' if device.startswith('cuda') else 'gloo'
+    # ranks wait for the slowest shard at the barrier: no short timeout
+    dist.init_process_group(backend, timeout=timedelta(days=7))
+    return dist.get_rank(), dist.get_world_size(), device, dist.barrier
+
+
+def format_summary(s):
+    """Human-readable lines of a run summary."""
+    kinds = ', '.join(f'{k}: {v}' for k, v in s['skipped_by_kind'].items())
+    lines = [
+        f'MaskCut: {s["images"]} images, {s["labelled"]} labelled with '
+        f'{s["masks"]} masks, {s["skipped"]} skipped' +
+        (f' ({kinds})' if kinds else '') + f' -> {s["out"]}',
+        f'skipped images and reasons: {s["skipped_file"]}',
+        f'this run: {s["processed"]} images in {s["seconds"]:.1f} s '
+        f'({s["images_per_second"]:.2f} images/s), {s["resumed"]} '
+        'finished before',
+    ]
+    stages = ', '.join(f'{k} {v:.3f}'
+                       for k, v in s['stage_seconds_per_image'].items())
+    if stages:
+        lines.append(f'seconds per image on rank 0: {stages}')
+    extra = []
+    if s['ignored_files']:
+        extra.append(f'{s["ignored_files"]} files without an image '
+                     'extension ignored')
+    if s['duplicate_lines']:
+        extra.append(f'{s["duplicate_lines"]} repeated list lines ignored')
+    if extra:
+        lines.append('; '.join(extra))
+    return '\n'.join(lines)
+
+
+@cli_main
+def main(argv=None):
+    args = parse_args(argv)
+    model, maskcut, engine = build_cfg(args)
+    rank, world_size, device, barrier = setup_device_and_dist(
+        args.launcher, args.device)
+    from vcl_mm.maskcut import run_maskcut
+    try:
+        summary = run_maskcut(
+            model,
+            maskcut,
+            args.input,
+            args.out,
+            engine_cfg=engine,
+            rank=rank,
+            world_size=world_size,
+            device=device,
+            skipped_file=args.skipped,
+            barrier=barrier,
+            progress=not args.no_progress)
+    finally:
+        if barrier is not None:
+            import torch.distributed as dist
+            dist.destroy_process_group()
+    if summary is not None:
+        print(format_summary(summary))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,98 @@
+"""The pseudo-label JSON: COCO instances with one class, RLE masks.
+
+Schema (what upstream MaskCut writes, minus its swapped width/height):
+``images`` ``{id, file_name, width, height}``; ``annotations`` ``{id,
+image_id, category_id: 1, segmentation: {size: [h, w], counts: str},
+area, bbox: [x, y, w, h], iscrowd: 0}``; ``categories`` ``[{id: 1, name:
+'fg'}]``.
+"""
+import json
+import os
+import os.path as osp
+import tempfile
+
+import numpy as np
+from pycocotools import mask as mask_utils
+
+__all__ = [
+    'CATEGORIES', 'encode_mask', 'decode_mask', 'make_annotation',
+    'build_coco', 'write_json_atomic'
+]
+
+CATEGORIES = [dict(id=1, name='fg')]
+
+
+def encode_mask(mask):
+    """Compressed COCO RLE of a (H, W) bool mask, ``counts`` as str."""
+    rle = mask_utils.encode(np.asfortranarray(mask, dtype=np.uint8))
+    rle['counts'] = rle['counts'].decode('ascii')
+    return rle
+
+
+def decode_mask(rle):
+    """(H, W) bool mask of an RLE with str or bytes ``counts``."""
+    rle = dict(rle)
+    if isinstance(rle['counts'], str):
+        rle['counts'] = rle['counts'].encode('ascii')
+    return mask_utils.decode(rle).astype(bool)
+
+
+def make_annotation(rle, ann_id, image_id):
+    """A COCO annotation (area and box from the RLE itself)."""
+    coded = dict(rle, counts=rle['counts'].encode('ascii'))
+    return dict(
+        id=ann_id,
+        image_id=image_id,
+        category_id=1,
+        segmentation=rle,
+        area=float(mask_utils.area(coded)),
+        bbox=[float(v) for v in mask_utils.toBbox(coded)],
+        iscrowd=0)
+
+
+def build_coco(entries, description='MaskCut pseudo-labels (vcl_mm)'):
+    """Assemble the JSON with fresh ids (1, 2, ... in the given order).
+
+    Args:
+        entries (list[dict]): per image, in output order: ``file_name``,
+            ``width``, ``height`` and ``masks`` (list of RLE dicts).
+
+    Returns:
+        dict: the COCO dict.
+    """
+    images, annotations = [], []
+    for image_id, entry in enumerate(entries, start=1):
+        images.append(
+            dict(
+                id=image_id,
+                file_name=entry['file_name'],
+                width=int(entry['width']),
+                height=int(entry['height'])))
+        for rle in entry['masks']:
+            annotations.append(
+                make_annotation(rle,
+                                len(annotations) + 1, image_id))
+    return dict(
+        info=dict(description=description),
+        images=images,
+        annotations=annotations,
+        categories=CATEGORIES)
+
+
+def write_json_atomic(path, obj):
+    """Write JSON to a temporary file next to ``path``, then rename it, so
+    readers never see a partial file."""
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        dir=folder, prefix='.' + osp.basename(path) + '.', suffix='.tmp')
+    try:
+        with os.fdopen(fd, 'w') as f:
+            json.dump(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise

@@ -1,0 +1,173 @@
+"""Which images to label, and reading them robustly.
+
+Inputs: a folder (searched recursively, so the ImageNet layout
+``class/xxx.JPEG`` and flat folders both work) or a list file (one path per
+line, relative to the list file's folder or absolute; blank lines and
+``#`` comments ignored).
+
+Reading: EXIF orientation is applied (as OpenCV, and so mmcv's training
+pipeline, does), CMYK / palette / grayscale / alpha images become RGB (alpha
+dropped, as OpenCV does), 16-bit and 32-bit grayscale are scaled to 8 bits.
+Files that cannot be decoded, truncated files and images below a minimum
+size raise :class:`SkipImage` with a reason; any other exception is a bug
+and propagates.
+"""
+import os
+import os.path as osp
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from vcl_mm.utils import InputError
+
+__all__ = [
+    'IMAGE_EXTENSIONS', 'ImageList', 'SkipImage', 'list_images', 'load_image'
+]
+
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp',
+                    '.ppm', '.pgm')
+
+
+class SkipImage(Exception):
+    """A known problem with one input image (it is listed, not labelled).
+
+    Args:
+        kind (str): short category for the summary, e.g. ``'truncated'``.
+        detail (str): one line for the skipped-images file.
+    """
+
+    def __init__(self, kind, detail):
+        super().__init__(f'{kind}: {detail}')
+        self.kind = kind
+        self.detail = detail
+
+
+@dataclass
+class ImageList:
+    """Images to label.
+
+    Attributes:
+        root (str): folder that relative names are resolved against.
+        files (list[str]): names as written to the JSON (relative to
+            ``root`` with ``/`` separators, or absolute from a list file).
+        ignored (int): files in the folder without an image extension.
+        duplicates (int): repeated lines of a list file (dropped).
+    """
+    root: str
+    files: list = field(default_factory=list)
+    ignored: int = 0
+    duplicates: int = 0
+
+    def path(self, name):
+        """Absolute path of a listed name."""
+        return name if osp.isabs(name) else osp.join(self.root, name)
+
+
+def list_images(source, extensions=IMAGE_EXTENSIONS):
+    """List the images of a folder (recursively, sorted) or a list file.
+
+    Args:
+        source (str): folder or list file.
+        extensions (tuple[str]): lower-case extensions of image files.
+
+    Returns:
+        ImageList
+
+    Raises:
+        InputError: ``source`` does not exist or holds no image.
+    """
+    if osp.isdir(source):
+        root = osp.abspath(source)
+        files, ignored = [], 0
+        for folder, dirs, names in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if not d.startswith('.'))
+            for name in names:
+                if name.startswith('.'):
+                    continue
+                if osp.splitext(name)[1].lower() in extensions:
+                    rel = osp.relpath(osp.join(folder, name), root)
+                    files.append(rel.replace(os.sep, '/'))
+                else:
+                    ignored += 1
+        listing = ImageList(root, sorted(files), ignored=ignored)
+        what = (f'no image files ({", ".join(extensions)}) found in '
+                f'{source}')
+    elif osp.isfile(source):
+        root = osp.dirname(osp.abspath(source))
+        seen, files, lines = set(), [], 0
+        with open(source) as f:
+            for line in f:
+                name = line.strip()
+                if not name or name.startswith('#'):
+                    continue
+                lines += 1
+                if name not in seen:
+                    seen.add(name)
+                    files.append(name)
+        listing = ImageList(root, files, duplicates=lines - len(files))
+        what = f'the list file {source} names no image'
+    else:
+        raise InputError(f'input not found: {source} (pass a folder of '
+                         'images or a text file with one path per line)')
+    if not listing.files:
+        raise InputError(what)
+    return listing
+
+
+def _to_rgb(img):
+    """PIL image of any mode -> (H, W, 3) uint8 RGB array."""
+    if img.mode in ('I', 'I;16', 'I;16B', 'I;16L', 'I;16N', 'F'):
+        arr = np.asarray(img, dtype=np.float64)
+        top = float(arr.max()) if arr.size else 0.
+        if img.mode == 'F' and top <= 1.:
+            arr = arr * 255.
+        elif top > 255:
+            arr = arr * (255. / (65535. if top <= 65535 else top))
+        gray = np.clip(np.rint(arr), 0, 255).astype(np.uint8)
+        return np.repeat(gray[..., None], 3, axis=2)
+    if img.mode == 'P' and 'transparency' in img.info:
+        img = img.convert('RGBA')
+    return np.asarray(img.convert('RGB'))
+
+
+def load_image(path, min_size=16):
+    """Read an image as RGB.
+
+    Args:
+        path (str): image file.
+        min_size (int): images whose shorter side is below this many
+            pixels are skipped.
+
+    Returns:
+        np.ndarray: (H, W, 3) uint8 RGB, EXIF orientation applied.
+
+    Raises:
+        SkipImage: missing, unreadable, truncated or too small.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')  # PIL's EXIF/palette warnings
+            with Image.open(path) as img:
+                img.load()
+                img = ImageOps.exif_transpose(img)
+                rgb = _to_rgb(img)
+    except FileNotFoundError:
+        raise SkipImage('missing', 'file not found') from None
+    except IsADirectoryError:
+        raise SkipImage('unreadable', 'is a directory') from None
+    except UnidentifiedImageError:
+        raise SkipImage('unreadable', 'not an image PIL can decode') from None
+    except Image.DecompressionBombError as err:
+        raise SkipImage('too large', str(err).split('.')[0]) from None
+    except (OSError, SyntaxError, ValueError, EOFError) as err:
+        msg = str(err) or type(err).__name__
+        kind = 'truncated' if 'truncated' in msg else 'unreadable'
+        raise SkipImage(kind, f'decoding failed: {msg}') from None
+    h, w = rgb.shape[:2]
+    if min(h, w) < min_size:
+        raise SkipImage(
+            'too small', f'{w}x{h} pixels, the shorter side is '
+            f'below {min_size}')
+    return rgb
