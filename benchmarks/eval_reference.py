@@ -44,20 +44,33 @@ def _ref_avg(values):
     return 0 if len(kept) == 0 else np.array(kept).mean()
 
 
-def ytvis_reference(gt, results, use_cats=False):
+def ytvis_reference(gt, results, use_cats=False, timings=None):
     """Official-design YouTube-VIS evaluation.
 
     Args:
         gt (dict): official ground-truth JSON content (not modified).
         results (list): official results (not modified).
         use_cats (bool): class-aware (True) or ``useCats=0`` (False).
+        timings (dict, optional): filled with seconds spent in 'load'
+            (loadRes + _prepare), 'iou' (computeIoU), 'match'
+            (evaluateVid) and 'accumulate' (accumulate + summarize).
 
     Returns:
         np.ndarray: (12,) statistics in the official order.
     """
     import copy
+    import time
+    clock = [time.perf_counter()]
+
+    def lap(name):
+        now = time.perf_counter()
+        if timings is not None:
+            timings[name] = now - clock[0]
+        clock[0] = now
+
     gt = copy.deepcopy(gt)
     results = copy.deepcopy(results)
+    lap('copy')
     videos = {v['id']: v for v in gt['videos']}
     vid_ids = sorted(videos)
     cat_ids = sorted(c['id'] for c in gt['categories'])
@@ -136,8 +149,10 @@ def ytvis_reference(gt, results, use_cats=False):
             ious[i, j] = iou_seq(d[i]['segmentations'], g[j]['segmentations'])
         return ious
 
+    lap('load')
     cats = cat_ids if use_cats else [-1]
     all_ious = {(v, c): compute_iou(v, c) for v in vid_ids for c in cats}
+    lap('iou')
 
     def evaluate_vid(vid, cat, a_rng, max_det):
         g, d = gather(vid, cat)
@@ -191,6 +206,7 @@ def ytvis_reference(gt, results, use_cats=False):
         evaluate_vid(v, c, a, max_dets[-1]) for c in cats for a in area_rng
         for v in vid_ids
     ]
+    lap('match')
     # accumulate
     T, R, K, A, M = (len(iou_thrs), len(rec_thrs), len(cats), len(area_rng),
                      len(max_dets))
@@ -253,7 +269,7 @@ def ytvis_reference(gt, results, use_cats=False):
             s = s[:, :, aind, mind]
         return -1 if len(s[s > -1]) == 0 else np.mean(s[s > -1])
 
-    return np.array([
+    stats = np.array([
         summ(1),
         summ(1, .5, md=100),
         summ(1, .75, md=100),
@@ -267,6 +283,8 @@ def ytvis_reference(gt, results, use_cats=False):
         summ(0, area='medium'),
         summ(0, area='large')
     ])
+    lap('accumulate')
+    return stats
 
 
 # --------------------------------------------------------------------------

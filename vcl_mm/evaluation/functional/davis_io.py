@@ -38,6 +38,7 @@ def read_label_png(path, binary_is_object=True):
 
     Returns:
         np.ndarray: (H, W) uint8 ids (255 = void for palette ground truth).
+        Grey + alpha images use the grey channel.
     """
     try:
         img = Image.open(path)
@@ -46,6 +47,8 @@ def read_label_png(path, binary_is_object=True):
         raise InputError(f'mask not found: {path}')
     except OSError as e:
         raise InputError(f'cannot read mask {path}: {e}')
+    if img.mode == 'LA':  # grey + alpha (one DAVIS-2016 file): the grey
+        img = img.getchannel('L')
     if img.mode not in ('P', 'L', '1'):
         raise InputError(f'{path}: expected an indexed (palette) or '
                          f'single-channel PNG, got mode {img.mode}')
@@ -100,10 +103,17 @@ def davis_annotation_dir(root,
 def davis_sequences(root, ann_dir, split='val', year='2017'):
     """Sequence names in evaluation order.
 
-    ``<root>/ImageSets/<year>/<split>.txt`` when it exists (official order),
-    else every sequence folder of ``ann_dir``, sorted.
+    ``<root>/ImageSets/<year>/<split>.txt`` (official order); without an
+    ``ImageSets/<year>`` folder (e.g. DAVIS-2016 extracts), every sequence
+    folder of ``ann_dir``, sorted. A split missing from an existing
+    ``ImageSets/<year>`` folder raises InputError.
     """
     listing = osp.join(root, 'ImageSets', year, f'{split}.txt')
+    if osp.isdir(osp.dirname(listing)) and not osp.isfile(listing):
+        have = sorted(f[:-4] for f in os.listdir(osp.dirname(listing))
+                      if f.endswith('.txt'))
+        raise InputError(f'DAVIS split {split!r} not found: no {listing} '
+                         f'(splits there: {", ".join(have) or "none"})')
     if osp.isfile(listing):
         with open(listing) as f:
             names = [line.strip() for line in f if line.strip()]

@@ -34,7 +34,7 @@ result lists) where the official code asserts, prints or silently truncates.
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional
 
 import numpy as np
 from pycocotools import mask as mask_utils
@@ -43,9 +43,9 @@ from vcl_mm.utils import InputError
 
 __all__ = [
     'STAT_NAMES', 'YTVISParams', 'Track', 'VideoMatch', 'YTVISGroundTruth',
-    'load_json', 'to_rles', 'parse_ytvis_gt', 'parse_ytvis_results',
-    'video_iou', 'evaluate_video', 'accumulate', 'summarize', 'evaluate_ytvis',
-    'format_stats'
+    'load_json', 'to_rles', 'mask_areas', 'parse_ytvis_gt',
+    'parse_ytvis_results', 'video_iou', 'evaluate_video', 'accumulate',
+    'summarize', 'evaluate_ytvis', 'format_stats'
 ]
 
 #: Names of the 12 statistics, in the official order.
@@ -88,7 +88,8 @@ class Track:
             decides the S/M/L bucket.
         score (float): prediction confidence (0 for ground truth).
         iscrowd (bool): crowd ground truth (ignored, may match many).
-        areas (np.ndarray): (T,) int64 mask area per frame (0 if absent).
+        areas (np.ndarray): (T,) int64 mask area per frame (0 if absent);
+            computed from ``rles`` when not given.
     """
     id: int
     video_id: int
@@ -101,7 +102,7 @@ class Track:
 
     def __post_init__(self):
         if self.areas is None:
-            self.areas = _mask_areas(self.rles)
+            self.areas = mask_areas([self.rles])[0]
 
 
 @dataclass
@@ -153,13 +154,29 @@ def load_json(obj, what='JSON file'):
     return obj
 
 
-def _mask_areas(rles):
-    """(T,) int64 areas of a per-frame RLE list (0 where None)."""
-    areas = np.zeros(len(rles), np.int64)
-    idx = [i for i, r in enumerate(rles) if r is not None]
-    if idx:
-        areas[idx] = mask_utils.area([rles[i] for i in idx])
-    return areas
+def mask_areas(tracks):
+    """Per-frame mask areas of many tracks with one ``pycocotools`` call.
+
+    Args:
+        tracks (list[list]): per track, per frame an RLE dict or None.
+
+    Returns:
+        list[np.ndarray]: per track (T,) int64 areas, 0 where absent.
+    """
+    present = [r for rles in tracks for r in rles if r is not None]
+    # pycocotools' area() builds a placeholder np.array((n, ), np.uint8):
+    # keep n < 256 (numpy warns, numpy 2 would raise)
+    flat = np.zeros(len(present), np.int64)
+    for k in range(0, len(present), 255):
+        flat[k:k + 255] = mask_utils.area(present[k:k + 255])
+    out, k = [], 0
+    for rles in tracks:
+        areas = np.zeros(len(rles), np.int64)
+        idx = [t for t, r in enumerate(rles) if r is not None]
+        areas[idx] = flat[k:k + len(idx)]
+        k += len(idx)
+        out.append(areas)
+    return out
 
 
 def _avg_area(values):
@@ -170,11 +187,6 @@ def _avg_area(values):
     """
     nonzero = [a for a in values if a]
     return float(np.array(nonzero).mean()) if nonzero else 0
-
-
-def _rle_size_ok(rle, h, w):
-    size = rle.get('size')
-    return size is not None and list(size) == [h, w]
 
 
 def to_rles(segs, h, w, where):
@@ -190,27 +202,32 @@ def to_rles(segs, h, w, where):
         list: compressed RLE dicts (``counts`` bytes or str) or None.
     """
     out = [None] * len(segs)
+    size = [h, w]
     uncompressed = []
     for t, seg in enumerate(segs):
         if not seg:
             continue
-        if isinstance(seg, list):  # polygons
+        if type(seg) is dict:
+            counts, sz = seg.get('counts'), seg.get('size')
+            if sz != size and (sz is None or list(sz) != size):
+                raise InputError(
+                    f'{where}, frame {t}: mask size {sz} differs from the '
+                    f'video size [{h}, {w}]')
+            if type(counts) is list:
+                uncompressed.append(t)
+            elif isinstance(counts, (str, bytes)):
+                out[t] = seg
+            else:
+                raise InputError(f'{where}, frame {t}: RLE without valid '
+                                 '"counts"')
+        elif isinstance(seg, list):  # polygons
             try:
                 out[t] = mask_utils.merge(mask_utils.frPyObjects(seg, h, w))
             except Exception as e:
                 raise InputError(f'{where}, frame {t}: bad polygon ({e})')
-            continue
-        if not isinstance(seg, dict) or 'counts' not in seg:
+        else:
             raise InputError(f'{where}, frame {t}: segmentation must be an '
                              'RLE dict, a polygon list or null')
-        if not _rle_size_ok(seg, h, w):
-            raise InputError(
-                f'{where}, frame {t}: mask size {seg.get("size")} differs '
-                f'from the video size [{h}, {w}]')
-        if isinstance(seg['counts'], list):
-            uncompressed.append(t)
-        else:
-            out[t] = seg
     if uncompressed:
         for t, rle in zip(
                 uncompressed,
@@ -254,6 +271,7 @@ def parse_ytvis_gt(gt):
             name=v.get('name', ''))
     cat_ids = sorted({c['id'] for c in gt.get('categories', [])})
     tracks = {vid: [] for vid in videos}
+    parsed = []
     for ann in gt.get('annotations', []):
         vid = ann['video_id']
         where = f'ground-truth annotation {ann.get("id")} of video {vid}'
@@ -266,18 +284,21 @@ def parse_ytvis_gt(gt):
         if len(segs) != video['length']:
             raise InputError(f'{where}: {len(segs)} frames, the video has '
                              f'{video["length"]}')
-        rles = to_rles(segs, video['height'], video['width'], where)
-        track = Track(
-            id=ann['id'],
-            video_id=vid,
-            category_id=ann['category_id'],
-            rles=rles,
-            avg_area=0,
-            iscrowd=bool(ann.get('iscrowd', 0)))
-        areas = ann.get('areas')
-        track.avg_area = _avg_area(
-            areas if areas is not None else track.areas.tolist())
-        tracks[vid].append(track)
+        parsed.append(
+            (ann, to_rles(segs, video['height'], video['width'], where)))
+    all_areas = mask_areas([rles for _, rles in parsed])
+    for (ann, rles), areas in zip(parsed, all_areas):
+        json_areas = ann.get('areas')
+        tracks[ann['video_id']].append(
+            Track(
+                id=ann['id'],
+                video_id=ann['video_id'],
+                category_id=ann['category_id'],
+                rles=rles,
+                avg_area=_avg_area(
+                    json_areas if json_areas is not None else areas.tolist()),
+                iscrowd=bool(ann.get('iscrowd', 0)),
+                areas=areas))
     return YTVISGroundTruth(videos=videos, cat_ids=cat_ids, tracks=tracks)
 
 
@@ -302,6 +323,7 @@ def parse_ytvis_results(results, gt):
         raise InputError('the results list is empty: nothing to evaluate')
     cats = set(gt.cat_ids)
     dts = {vid: [] for vid in gt.videos}
+    parsed = []
     for i, res in enumerate(results):
         if not isinstance(res, dict) or 'segmentations' not in res:
             raise InputError(f'result {i}: needs "video_id", "score", '
@@ -323,64 +345,144 @@ def parse_ytvis_results(results, gt):
             n = len(segs) if isinstance(segs, list) else type(segs).__name__
             raise InputError(f'{where}: {n} segmentations for a video of '
                              f'{video["length"]} frames')
-        rles = to_rles(segs, video['height'], video['width'], where)
-        track = Track(
-            id=i + 1,
-            video_id=vid,
-            category_id=res['category_id'],
-            rles=rles,
-            avg_area=0,
-            score=float(res['score']))
-        track.avg_area = _avg_area([
-            a if r is not None else None
-            for a, r in zip(track.areas.tolist(), rles)
-        ])
-        dts[vid].append(track)
+        parsed.append(
+            (i, res, to_rles(segs, video['height'], video['width'], where)))
+    all_areas = mask_areas([rles for _, _, rles in parsed])
+    for (i, res, rles), areas in zip(parsed, all_areas):
+        dts[res['video_id']].append(
+            Track(
+                id=i + 1,
+                video_id=res['video_id'],
+                category_id=res['category_id'],
+                rles=rles,
+                avg_area=_avg_area(areas.tolist()),
+                score=float(res['score']),
+                areas=areas))
     return dts
 
 
-def video_iou(dts, gts):
+_TAGGING_OK = []
+
+
+def _frame_tagging_ok():
+    """Check once that pycocotools keeps pairs of differently tagged frames
+    apart (see :func:`_pair_intersections`)."""
+    if not _TAGGING_OK:
+        a = np.zeros((6, 5), np.uint8, order='F')
+        b = np.zeros((6, 5), np.uint8, order='F')
+        a[1:4, 1:3] = 1
+        b[2:5, 2:4] = 1
+        ra, rb = mask_utils.encode(a), mask_utils.encode(b)
+        tag = [dict(size=[6, 5 + k], counts=rb['counts']) for k in (1, 2)]
+        got = mask_utils.iou([dict(size=[6, 6], counts=ra['counts'])], tag,
+                             [0, 0])
+        _TAGGING_OK.append(
+            np.allclose(got, [[0.2, -1.]])
+            and np.allclose(mask_utils.toBbox(tag), [[2, 2, 2, 3]] * 2))
+    return _TAGGING_OK[0]
+
+
+def _pair_intersections(dts, gts, work, d_areas, g_areas):
+    """Summed per-frame intersections of the (d, g, t) in ``work``.
+
+    One ``pycocotools`` IoU call per video computes exactly the wanted
+    pairs: each ground-truth mask (g, t) is declared with its own width
+    W + 1 + t * G + g, and each prediction mask d_t once per wanted (g, t)
+    with that width. pycocotools reads pixel rows with the height only
+    (boxes stay exact), skips pairs with disjoint boxes and refuses pairs
+    of different declared sizes (-1), so it walks the RLEs of wanted,
+    overlapping pairs only. Falls back to one call per frame if
+    :func:`_frame_tagging_ok` fails.
+
+    Returns:
+        np.ndarray: (D, G) int64.
+    """
+    D, G = len(dts), len(gts)
+    di, dg, dt_ = np.nonzero(work)  # wanted (d, g, t)
+    if _frame_tagging_ok():
+        gj, gt_ = np.nonzero(work.any(0))  # ground-truth pieces (g, t)
+        gp = []
+        for j, t in zip(gj.tolist(), gt_.tolist()):
+            r = gts[j].rles[t]
+            gp.append(
+                dict(
+                    size=[r['size'][0], r['size'][1] + 1 + t * G + j],
+                    counts=r['counts']))
+        dp = []
+        for i, j, t in zip(di.tolist(), dg.tolist(), dt_.tolist()):
+            r = dts[i].rles[t]
+            dp.append(
+                dict(
+                    size=[r['size'][0], r['size'][1] + 1 + t * G + j],
+                    counts=r['counts']))
+        ious = np.asarray(mask_utils.iou(dp, gp, [0] * len(gp)))
+        pi, pj = np.nonzero(ious > 0)  # only same-tag pairs can be > 0
+        i, j, t = di[pi], dg[pi], dt_[pi]
+        v = ious[pi, pj]
+    else:  # one call per frame, all pairs of the frame
+        i, j, t, v = [], [], [], []
+        for f in np.unique(dt_).tolist():
+            dl = np.flatnonzero(work[:, :, f].any(1))
+            gl = np.flatnonzero(work[:, :, f].any(0))
+            res = np.asarray(
+                mask_utils.iou([dts[k].rles[f] for k in dl.tolist()],
+                               [gts[k].rles[f] for k in gl.tolist()],
+                               [0] * len(gl)))
+            a, b = np.nonzero(res > 0)
+            i.append(dl[a])
+            j.append(gl[b])
+            t.append(np.full(len(a), f))
+            v.append(res[a, b])
+        i, j, t, v = map(np.concatenate, (i, j, t, v))
+    # iou = i / (a + b - i)  =>  i = iou (a + b) / (1 + iou), exact after
+    # rounding (integers far below 2^53)
+    sums = d_areas[i, t] + g_areas[j, t]
+    inter = np.zeros((D, G), np.int64)
+    np.add.at(inter, (i, j), np.rint(v * sums / (1. + v)).astype(np.int64))
+    return inter
+
+
+def video_iou(dts, gts, min_iou=None):
     """Video IoU of every prediction / ground-truth pair of one video.
 
-    IoU = sum_t |d_t & g_t| / sum_t |d_t | g_t|, 0 when the union is empty.
-    One ``pycocotools`` IoU call per frame gives all pairs; the per-frame
-    intersections are recovered exactly from IoU and areas (integers well
-    below 2^53, so rounding removes the float error).
+    IoU = sum_t |d_t & g_t| / sum_t |d_t | g_t|, 0 when the union is empty
+    (|d_t | g_t| = |d_t| + |g_t| - |d_t & g_t|, absent masks are empty).
+    Per-frame intersections come from ``pycocotools`` in one call per video
+    (:func:`_pair_intersections`). With ``min_iou``, pairs whose bound
+    sum_t min(|d_t|, |g_t|) / (union lower bound) is below it are not
+    computed and get 0: they could not match at a threshold >= ``min_iou``.
 
     Args:
         dts (list[Track]): D predictions.
         gts (list[Track]): G ground-truth tracks, same number of frames.
+        min_iou (float, optional): skip pairs that cannot reach it.
 
     Returns:
-        np.ndarray: (D, G) float64.
+        np.ndarray: (D, G) float64 (exact, or 0 for skipped pairs).
     """
     D, G = len(dts), len(gts)
     if D == 0 or G == 0:
         return np.zeros((D, G))
-    T = len(gts[0].rles)
+    d_areas = np.stack([d.areas for d in dts])  # (D, T)
+    g_areas = np.stack([g.areas for g in gts])  # (G, T)
+    both = np.minimum(d_areas[:, None], g_areas[None])  # (D, G, T)
+    total = d_areas.sum(1)[:, None] + g_areas.sum(1)[None, :]  # (D, G)
+    cand = np.ones((D, G), bool)
+    if min_iou is not None:
+        bound = both.sum(2)
+        # I / (A - I) grows with I: prune when even the bound fails
+        cand = bound >= min_iou * (total - bound) * (1 - 1e-9)
+    work = (both > 0) & cand[:, :, None]
     inter = np.zeros((D, G), np.int64)
-    d_present = np.array([[r is not None for r in d.rles] for d in dts])
-    g_present = np.array([[r is not None for r in g.rles] for g in gts])
-    d_areas = np.stack([d.areas for d in dts])
-    g_areas = np.stack([g.areas for g in gts])
-    both = d_present.any(0) & g_present.any(0)
-    for t in np.flatnonzero(both[:T]):
-        di = np.flatnonzero(d_present[:, t])
-        gi = np.flatnonzero(g_present[:, t])
-        ious = np.asarray(
-            mask_utils.iou([dts[i].rles[t] for i in di],
-                           [gts[j].rles[t] for j in gi], [0] * len(gi)))
-        if not ious.any():
-            continue
-        sums = d_areas[di, t][:, None] + g_areas[gi, t][None, :]
-        # iou = i / (a + b - i)  =>  i = iou * (a + b) / (1 + iou)
-        inter[np.ix_(di, gi)] += np.rint(ious * sums / (1. + ious)).astype(
-            np.int64)
-    union = d_areas.sum(1)[:, None] + g_areas.sum(1)[None, :] - inter
+    if work.any():
+        inter = _pair_intersections(dts, gts, work, d_areas, g_areas)
+    union = total - inter
     with np.errstate(invalid='ignore', divide='ignore'):
-        return np.where(union > 0,
+        ious = np.where(union > 0,
                         inter.astype(np.float64) / union.astype(np.float64),
                         0.)
+    ious[~cand] = 0.
+    return ious
 
 
 def _match(ious, dts, gts, area_rng, iou_thrs):
@@ -478,7 +580,7 @@ def evaluate_video(gts, dts, cat_ids, class_agnostic=True, params=None):
             continue
         order = np.argsort([-t.score for t in d], kind='mergesort')
         d = [d[i] for i in order[:params.max_dets[-1]]]
-        ious = video_iou(d, g)
+        ious = video_iou(d, g, min_iou=float(np.min(params.iou_thrs)))
         out[key] = [
             _match(ious, d, g, rng, params.iou_thrs)
             for rng in params.area_rngs

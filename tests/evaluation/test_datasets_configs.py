@@ -1,0 +1,244 @@
+"""YTVISDataset / DAVISDataset and the evaluation configs."""
+import json
+import os.path as osp
+
+import numpy as np
+import pytest
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from pycocotools import mask as mask_utils
+
+from mmdet.registry import DATASETS
+from vcl_mm.datasets.synthetic import write_video_set
+from vcl_mm.utils import InputError
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+EVAL_CONFIGS = ('eval_ytvis2019_train', 'eval_ytvis2021_train',
+                'eval_davis2017_val', 'eval_davis2017_motion_val')
+PACK = [
+    dict(
+        type='TransformBroadcaster',
+        transforms=[
+            dict(type='LoadImageFromFile'),
+            dict(type='Resize', scale=(1333, 36), keep_ratio=True)
+        ]),
+    dict(type='PackTrackInputs', meta_keys=('seg_map_path', ))
+]
+
+
+@pytest.fixture(scope='module')
+def videos(tmp_path_factory):
+    init_default_scope('mmdet')
+    root = str(tmp_path_factory.mktemp('videos'))
+    return write_video_set(
+        root,
+        num_videos=3,
+        seed=3,
+        size=(48, 64),
+        frames=(4, 6),
+        objects=(1, 3))
+
+
+def _ytvis(videos, ann, **kw):
+    return DATASETS.build(
+        dict(
+            type='YTVISDataset',
+            data_root=videos['root'],
+            ann_file=ann,
+            data_prefix=dict(img_path='JPEGImages'),
+            test_mode=True,
+            **kw))
+
+
+def _frames(ds):
+    out = []
+    for i in range(len(ds)):
+        for im in ds.get_data_info(i)['images']:
+            out.append([(mask_utils.decode(x['mask']).sum(), x['bbox_label'],
+                         x['instance_id'] >= 1, x['area'])
+                        for x in im['instances']])
+    return out
+
+
+def test_ytvis_official_and_converted_layouts_agree(videos):
+    off = _ytvis(
+        videos, 'ytvis_official.json', class_agnostic=True, pipeline=PACK)
+    conv = _ytvis(videos, 'ytvis_mmdet.json', class_agnostic=True)
+    assert off.metainfo['classes'] == ('object', )
+    assert len(off) == len(conv) == 3
+    assert _frames(off) == _frames(conv)
+    assert all(all(ok for _, _, ok, _ in f) for f in _frames(off))
+    info = off.get_data_info(0)
+    assert info['video_length'] == len(info['images'])
+    assert info['images'][0]['img_path'].startswith(
+        osp.join(videos['root'], 'JPEGImages'))
+    # test mode: one sample holds every frame of the video
+    packed = off[0]
+    assert packed['inputs'].shape[0] == info['video_length']
+    metas = [d.metainfo for d in packed['data_samples'].video_data_samples]
+    assert all('instances' in m for m in metas)
+
+
+def test_ytvis_class_agnostic_merges_categories(videos, tmp_path):
+    data = json.load(open(videos['ytvis_official']))
+    data['categories'] = [dict(id=1, name='person'), dict(id=2, name='dog')]
+    for k, ann in enumerate(data['annotations']):
+        ann['category_id'] = 1 + k % 2
+    path = tmp_path / 'two_cats.json'
+    json.dump(data, open(path, 'w'))
+    agn = _ytvis(videos, str(path), class_agnostic=True)
+    labels = {
+        x['bbox_label']
+        for i in range(len(agn))
+        for im in agn.get_data_info(i)['images']
+        for x in im['instances']
+    }
+    assert labels == {0}
+    aware = _ytvis(videos, str(path), metainfo=dict(classes=('dog', 'person')))
+    labels = {
+        x['bbox_label']
+        for i in range(len(aware))
+        for im in aware.get_data_info(i)['images']
+        for x in im['instances']
+    }
+    assert labels == {0, 1}
+
+
+def test_missing_paths_raise_input_error(videos):
+    with pytest.raises(InputError, match='nope.json'):
+        _ytvis(videos, 'nope.json')
+    with pytest.raises(InputError, match='frames folder'):
+        DATASETS.build(
+            dict(
+                type='YTVISDataset',
+                data_root=videos['root'],
+                ann_file='ytvis_official.json',
+                data_prefix=dict(img_path='missing'),
+                test_mode=True))
+    with pytest.raises(InputError, match='/no/davis'):
+        DATASETS.build(dict(type='DAVISDataset', data_root='/no/davis'))
+
+
+def test_davis_dataset_with_image_sets(videos):
+    ds = DATASETS.build(
+        dict(
+            type='DAVISDataset',
+            data_root=videos['root'],
+            resolution='',
+            split='val',
+            test_mode=True,
+            pipeline=PACK))
+    assert len(ds) == len(videos['names'])
+    info = ds.get_data_info(0)
+    assert info['video_id'] == 1
+    assert osp.basename(osp.dirname(info['images'][0]['seg_map_path'])) == \
+        videos['names'][0]
+    ids = {x['instance_id'] for im in info['images'] for x in im['instances']}
+    assert ids and min(ids) >= 1
+    metas = [d.metainfo for d in ds[0]['data_samples'].video_data_samples]
+    assert all(osp.isfile(m['seg_map_path']) for m in metas)
+    with pytest.raises(InputError, match=r"split 'train' not found"):
+        DATASETS.build(
+            dict(
+                type='DAVISDataset',
+                data_root=videos['root'],
+                resolution='',
+                split='train'))  # only val.txt exists
+
+
+def test_davis_dataset_2016_binary_masks_without_image_sets(shared_data):
+    ds = DATASETS.build(
+        dict(
+            type='DAVISDataset',
+            data_root=osp.join(str(shared_data), 'davis2016-mini'),
+            test_mode=True))
+    names = [
+        osp.basename(
+            osp.dirname(ds.get_data_info(i)['images'][0]['img_path']))
+        for i in range(len(ds))
+    ]
+    assert names == ['bear', 'rollerblade', 'soccerball']
+    first = ds.get_data_info(0)['images'][0]
+    assert [x['instance_id'] for x in first['instances']] == [1]
+    assert first['height'] == 480 and first['width'] == 854
+
+
+@pytest.mark.parametrize('name', EVAL_CONFIGS)
+def test_eval_configs_load_and_name_their_data(name):
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs', 'videocutler', f'{name}.py'))
+    ds = cfg.test_dataloader.dataset
+    assert ds.data_root and ds.test_mode
+    assert cfg.test_evaluator.type in ('ClassAgnosticYTVISMetric',
+                                       'DAVISMetric')
+    assert cfg.model.type == 'VideoCutLER'
+    assert cfg.model.test_cfg.topk == 10
+    assert cfg.custom_imports['imports'] == ['vcl_mm']
+    assert ds.pipeline[0].transforms[1].scale == (1333, 360)
+    if 'davis' in name:
+        assert ds.pipeline[-1].meta_keys == ('seg_map_path', )
+        assert ds.type == 'DAVISDataset'
+        if 'motion' in name:
+            assert ds.ann_dir
+    else:
+        assert ds.type == 'YTVISDataset' and ds.class_agnostic
+
+
+def _tiny(cfg, data):
+    feat = 32
+    cfg.merge_from_dict(
+        dict(
+            model=dict(
+                backbone=dict(
+                    depth=18,
+                    norm_cfg=dict(type='BN', requires_grad=True),
+                    norm_eval=False),
+                track_head=dict(
+                    in_channels=[64, 128, 256, 512],
+                    feat_channels=feat,
+                    out_channels=feat,
+                    num_queries=10,
+                    pixel_decoder=dict(
+                        encoder=dict(
+                            num_layers=1,
+                            layer_cfg=dict(
+                                self_attn_cfg=dict(embed_dims=feat),
+                                ffn_cfg=dict(
+                                    embed_dims=feat,
+                                    feedforward_channels=2 * feat))),
+                        positional_encoding=dict(num_feats=feat // 2)),
+                    positional_encoding=dict(num_feats=feat // 2),
+                    transformer_decoder=dict(
+                        num_layers=1,
+                        layer_cfg=dict(
+                            self_attn_cfg=dict(embed_dims=feat),
+                            cross_attn_cfg=dict(embed_dims=feat),
+                            ffn_cfg=dict(
+                                embed_dims=feat,
+                                feedforward_channels=2 * feat))))),
+            test_dataloader=dict(num_workers=0, dataset=data)))
+    cfg.test_dataloader.dataset.pipeline[0].transforms[1].scale = (1333, 48)
+    return cfg
+
+
+@pytest.mark.parametrize('name',
+                         ['eval_ytvis2019_train', 'eval_davis2017_val'])
+def test_eval_config_runs_end_to_end(name, videos, tmp_path):
+    from mmengine.runner import Runner
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs', 'videocutler', f'{name}.py'))
+    if 'davis' in name:
+        data = dict(data_root=videos['root'], resolution='')
+    else:
+        data = dict(
+            data_root=videos['root'],
+            ann_file='ytvis_official.json',
+            data_prefix=dict(img_path='JPEGImages'))
+    cfg = _tiny(cfg, data)
+    cfg.work_dir = str(tmp_path)
+    cfg.env_cfg.dist_cfg = dict(backend='gloo')
+    cfg.default_hooks.visualization = dict(
+        type='TrackVisualizationHook', draw=False)
+    metrics = Runner.from_cfg(cfg).test()
+    key = 'davis/J&F-Mean' if 'davis' in name else 'youtube_vis/AP'
+    assert key in metrics and np.isfinite(metrics[key])
