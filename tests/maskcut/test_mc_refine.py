@@ -26,6 +26,7 @@ def test_crf_snaps_a_blocky_mask_to_the_object():
     # the patch-level mask: 8x8 blocks more than half inside the object
     blocks = gt.reshape(12, 8, 12, 8).mean(axis=(1, 3)) > 0.5
     coarse = np.kron(blocks, np.ones((8, 8), bool))
+    img.flags.writeable = False  # e.g. np.asarray of a PIL image
     refined = crf_refine(img, coarse)
 
     def iou(m):

@@ -4,10 +4,10 @@ Layout of a run writing ``OUT.json``:
 
 * ``OUT.json.parts/meta.json``: the settings the partial results belong to
   (a re-run with other settings is refused instead of mixing results);
-* ``OUT.json.parts/r<rank>-<time>-<pid>.json``: partial results, each file
-  written atomically (temporary file + rename) every ``flush_every``
-  images, one record per image: its size and RLE masks, or why it was
-  skipped;
+* ``OUT.json.parts/r<rank>-<time>-<pid>-<n>.json``: partial results, each
+  file written atomically (temporary file + rename) every ``flush_every``
+  images or ``flush_seconds``, one record per image: its size and RLE
+  masks, or why it was skipped;
 * ``OUT.json``: the merged COCO JSON, images in listing order with fresh
   ids, written by rank 0 once every image has a record;
 * ``OUT.skipped.txt`` (or ``skipped_file``): ``name<TAB>kind<TAB>detail``
@@ -218,6 +218,7 @@ def run_shard(pipeline,
               batch_size=1,
               min_size=16,
               flush_every=50,
+              flush_seconds=120.,
               progress=True,
               fail_after=None):
     """Label this rank's share of the images that have no record yet.
@@ -233,6 +234,8 @@ def run_shard(pipeline,
             first run did.
         min_size (int): images with a shorter side below this are skipped.
         flush_every (int): records per part file.
+        flush_seconds (float): also write a part file when this long has
+            passed since the last one.
         progress (bool): show a tqdm bar (images/s and ETA).
         fail_after (int, optional): testing only: raise after this many
             images (what was labelled is flushed first, as on any error).
@@ -249,7 +252,7 @@ def run_shard(pipeline,
                for i in range(0, len(share), batch_size)]
     batches = [b for b in batches if b]
     pending, processed = [], 0
-    start = time.perf_counter()
+    start = last_flush = time.perf_counter()
     bar = tqdm(
         total=len(todo),
         unit='img',
@@ -274,9 +277,11 @@ def run_shard(pipeline,
                     pending.append(_image_record(name, img.shape, masks))
             processed += len(batch)
             bar.update(len(batch))
-            if len(pending) >= flush_every:
+            now = time.perf_counter()
+            if len(pending) >= flush_every or (pending and now - last_flush
+                                               >= flush_seconds):
                 store.write(rank, pending)
-                pending = []
+                pending, last_flush = [], now
             if fail_after is not None and processed >= fail_after:
                 raise RuntimeError(
                     f'injected failure after {processed} images')
@@ -387,7 +392,7 @@ def run_maskcut(model_cfg,
         source (str): image folder or list file.
         out (str): output JSON.
         engine_cfg (dict, optional): ``batch_size``, ``min_image_size``,
-            ``flush_every``.
+            ``flush_every``, ``flush_seconds``.
         rank (int): process rank.
         world_size (int): number of processes.
         device (str): device of this process.
@@ -422,6 +427,7 @@ def run_maskcut(model_cfg,
         batch_size=engine_cfg.get('batch_size', 1),
         min_size=min_size,
         flush_every=engine_cfg.get('flush_every', 50),
+        flush_seconds=engine_cfg.get('flush_seconds', 120.),
         progress=progress and rank == 0,
         fail_after=fail_after)
     if barrier is not None:

@@ -91,7 +91,7 @@ def crf_refine(image,
     crf.addPairwiseBilateral(
         sxy=bilateral_sxy,
         srgb=bilateral_srgb,
-        rgbim=np.ascontiguousarray(image, dtype=np.uint8),
+        rgbim=np.require(image, np.uint8, ['C', 'W']),  # needs a writable
         compat=bilateral_compat)
     q = np.array(crf.inference(iterations)).reshape(2, h, w)
     return ndimage.binary_fill_holes(np.argmax(q, axis=0) >= 0.5)
