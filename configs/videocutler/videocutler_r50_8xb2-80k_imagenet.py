@@ -25,7 +25,9 @@ model = dict(
     track_head=dict(
         type='VideoCutLERTrackHead',
         # must equal the frames per clip of the dataset base
-        num_frames={{_base_.num_frames}}),
+        num_frames={{_base_.num_frames}},
+        # float32 under AMP, as upstream
+        pixel_decoder=dict(type='FP32MSDeformAttnPixelDecoder')),
     # official test: whole video in one forward, top-10 queries, no score
     # threshold, masks at logit 0. window_size=N runs N-frame windows
     # linked into tracks (bounded memory for long videos).

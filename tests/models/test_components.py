@@ -105,3 +105,18 @@ def test_checked_pretrained_reports_mismatched_keys(tmp_path):
     assert '1 missing: bn.bias' in msg
     assert '1 unexpected: fc.weight' in msg
     assert 'conv.weight (4, 3, 3, 3) vs (4, 3, 1, 1)' in msg
+
+
+def test_fp32_pixel_decoder_ignores_autocast():
+    from model_helpers import build_tiny_videocutler
+    model = build_tiny_videocutler()
+    decoder = model.track_head.pixel_decoder
+    assert type(decoder).__name__ == 'FP32MSDeformAttnPixelDecoder'
+    with torch.no_grad():
+        feats = model.backbone(torch.randn(2, 3, 64, 96))
+        ref, _ = decoder(feats)
+        with torch.autocast(device_type='cpu', dtype=torch.bfloat16):
+            out, memorys = decoder([f.bfloat16() for f in feats])
+    assert out.dtype == torch.float32
+    assert all(m.dtype == torch.float32 for m in memorys)
+    assert torch.allclose(out, ref, atol=0.05)

@@ -3,3 +3,4 @@ from .track_utils import FrameMaskStore, link_queries, window_spans  # noqa
 from .videocutler import VideoCutLER  # noqa: F401
 from .videocutler_head import VideoCutLERTrackHead  # noqa: F401
 from .checked_pretrained import CheckedPretrainedInit  # noqa: F401
+from .fp32_pixel_decoder import FP32MSDeformAttnPixelDecoder  # noqa: F401

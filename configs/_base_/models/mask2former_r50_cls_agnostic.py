@@ -26,6 +26,10 @@ model = dict(
             if k not in ('type', 'num_classes', 'num_frames', 'train_cfg')
         },
         type='Mask2FormerHead',
+        # float32 under AMP, as upstream
+        pixel_decoder=dict(
+            _base_.model.track_head.pixel_decoder,
+            type='FP32MSDeformAttnPixelDecoder'),
         num_things_classes=_base_.num_classes,
         num_stuff_classes=0,
         positional_encoding=dict(num_feats=128, normalize=True)),
