@@ -131,6 +131,10 @@ def setup_device_and_dist(launcher, device):
     if launcher == 'none':
         return 0, 1, device, None
     import torch.distributed as dist
+    if 'RANK' not in os.environ or 'WORLD_SIZE' not in os.environ:
+        raise InputError('--launcher pytorch needs the environment torchrun '
+                         'sets (run: torchrun --nproc_per_node N tools/'
+                         'maskcut.py ...), or drop --launcher')
     local_rank = int(os.environ.get('LOCAL_RANK', 0))
     if device == 'cuda':
         device = f'cuda:{local_rank}'

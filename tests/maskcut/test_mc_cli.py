@@ -71,6 +71,7 @@ def test_cli_in_process(job, capsys):
     (['--config', '/nonexistent.py'], 'config not found'),
     (['--tau', '2'], '--tau'),
     (['--weights', '/nonexistent/dino.pth'], 'DINO weights not found'),
+    (['--launcher', 'pytorch'], 'torchrun'),
 ])
 def test_cli_input_errors_exit_2(job, capsys, args, message):
     tool = _tool('tools/maskcut.py', 'maskcut_tool')
