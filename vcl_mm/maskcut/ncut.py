@@ -3,8 +3,8 @@
 The graph follows the official MaskCut exactly: patch features are
 L2-normalised, ``A_ij = 1`` where the cosine similarity exceeds ``tau`` and
 ``1e-5`` elsewhere (diagonal kept), ``D = diag(row sums)``. Upstream solves
-``(D - A) x = lambda D x`` densely (``scipy.linalg.eigh``, ~12-25 s per solve
-for a 60x60 grid on a laptop CPU). Here the same vector comes from the
+``(D - A) x = lambda D x`` densely (``scipy.linalg.eigh``, ~12 s per solve
+of a 60x60 grid on one CPU core). Here the same vector comes from the
 symmetric form ``M y = mu y`` with ``M = D^-1/2 A D^-1/2`` (``mu = 1 -
 lambda``), ``x = D^-1/2 y``: the top eigenvector of ``M`` is known
 (``D^1/2 1``, ``mu = 1``) and is projected out, and the next one is found by
