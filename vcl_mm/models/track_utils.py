@@ -271,14 +271,20 @@ class FrameMaskStore:
             len(r['counts']) for rles in self._rles if rles for r in rles
             if r is not None)
 
+    def frame(self, t: int, tracks: Sequence[int]) -> np.ndarray:
+        """Decode frame ``t`` of ``tracks``: (K, H, W) bool."""
+        rles = self._rles[t]
+        if rles is None:
+            raise RuntimeError(f'frame {t} was never stored')
+        out = np.zeros((len(tracks), ) + self.hw, bool)
+        for k, track in enumerate(tracks):
+            rle = rles[int(track)]
+            if rle is not None:
+                out[k] = mask_utils.decode(rle).astype(bool)
+        return out
+
     def gather(self, tracks: Sequence[int]) -> torch.Tensor:
         """Decode the masks of ``tracks``: (K, T, H, W) bool."""
-        out = np.zeros((len(tracks), len(self._rles)) + self.hw, bool)
-        for t, rles in enumerate(self._rles):
-            if rles is None:
-                raise RuntimeError(f'frame {t} was never stored')
-            for k, track in enumerate(tracks):
-                rle = rles[int(track)]
-                if rle is not None:
-                    out[k, t] = mask_utils.decode(rle).astype(bool)
-        return torch.from_numpy(out)
+        return torch.from_numpy(
+            np.stack([self.frame(t, tracks) for t in range(len(self._rles))],
+                     axis=1))

@@ -156,19 +156,44 @@ class VideoCutLER(Mask2FormerVideo):
                          window_size: Optional[int] = None,
                          window_overlap: Optional[int] = None,
                          store_stats: Optional[dict] = None) -> List:
-        """Windowed inference (see the class docstring).
+        """Windowed inference (see the class docstring), decoded.
+
+        Args: as :meth:`track_windowed`.
+
+        Returns:
+            list[InstanceData]: one per frame.
+        """
+        store, track_idx, labels, scores = self.track_windowed(
+            frames, video, rescale, window_size, window_overlap)
+        masks = store.gather(track_idx.tolist())
+        if store_stats is not None:
+            store_stats['rle_bytes'] = store.nbytes()
+        return pack_track_instances(masks, labels.cpu(), scores.cpu(),
+                                    torch.arange(len(track_idx)))
+
+    @torch.no_grad()
+    def track_windowed(self,
+                       frames,
+                       video: TrackDataSample,
+                       rescale: bool = True,
+                       window_size: Optional[int] = None,
+                       window_overlap: Optional[int] = None) -> tuple:
+        """Windowed inference (see the class docstring), kept compressed.
 
         Args:
-            frames (Tensor): (T, 3, H, W).
+            frames (Tensor | sequence): (T, 3, H, W) normalised frames, or
+                any object with ``len()`` and ``[start:end]`` slicing that
+                returns such a tensor (e.g. frames decoded on demand by
+                :class:`vcl_mm.apis.inference.WindowFrames`, so the video
+                never sits in memory whole); slices move forward only.
             video (TrackDataSample): the frames' data samples.
             rescale (bool): masks at the original frame size.
             window_size (int, optional): overrides ``test_cfg``.
             window_overlap (int, optional): overrides ``test_cfg``.
-            store_stats (dict, optional): filled with ``rle_bytes`` (size of
-                the stored track masks) for benchmarks.
 
         Returns:
-            list[InstanceData]: one per frame.
+            tuple: the :class:`FrameMaskStore` of all tracks' masks, the
+            chosen track rows (K,), their labels (K,) and scores (K,).
         """
         cfg = self.test_cfg
         size = window_size or cfg['window_size'] or len(frames)
@@ -226,8 +251,4 @@ class VideoCutLER(Mask2FormerVideo):
 
         track_idx, labels, scores = select_topk(score_sum / num_frames,
                                                 cfg['topk'], cfg['score_thr'])
-        masks = store.gather(track_idx.tolist())
-        if store_stats is not None:
-            store_stats['rle_bytes'] = store.nbytes()
-        return pack_track_instances(masks, labels.cpu(), scores.cpu(),
-                                    torch.arange(len(track_idx)))
+        return store, track_idx, labels, scores

@@ -1,0 +1,1 @@
+"""High-level APIs: video reading and streaming inference (demos, tools)."""

@@ -1,0 +1,141 @@
+"""Build a VideoCutLER model from a config and track a whole video with it.
+
+:func:`track_video` streams a :class:`~vcl_mm.apis.video_io.VideoSource`
+through the model's windowed inference: frames are decoded and normalised
+one window at a time, and track masks wait as compressed RLE, so memory
+stays flat however long the video is.
+"""
+import numpy as np
+import torch
+import torch.nn.functional as F
+from mmdet.structures import DetDataSample, TrackDataSample
+from tqdm import tqdm
+
+from vcl_mm.utils import InputError, require_file
+
+
+def init_video_model(config, checkpoint, device='cpu', cfg_options=None):
+    """A ``VideoCutLER`` model in eval mode with weights loaded.
+
+    Args:
+        config (str): config file (its ``model`` must be ``VideoCutLER``).
+        checkpoint (str): checkpoint file.
+        device (str): ``'cpu'``, ``'cuda'``, ``'cuda:1'`` ...
+        cfg_options (dict, optional): config overrides.
+
+    Returns:
+        tuple: the model and the loaded config.
+    """
+    import vcl_mm  # noqa: F401  (registers components, checkpoint loader)
+    from mmdet.registry import MODELS
+    from mmdet.utils import register_all_modules
+    from mmengine.runner import load_checkpoint
+
+    from vcl_mm.utils.launch import load_config
+    register_all_modules(init_default_scope=True)
+    cfg = load_config(config, cfg_options)
+    require_file(checkpoint, 'checkpoint',
+                 'train one with tools/train.py or convert released weights '
+                 'with tools/model_converters/')
+    if cfg.model.get('type') != 'VideoCutLER':
+        raise InputError(f'{config}: model.type is {cfg.model.get("type")}, '
+                         "the video demo needs 'VideoCutLER'")
+    model = MODELS.build(cfg.model)
+    load_checkpoint(model, checkpoint, map_location='cpu', strict=False,
+                    logger='silent')
+    return model.to(device).eval(), cfg
+
+
+class WindowFrames:
+    """The frames of a video as the model's input, decoded on demand.
+
+    Indexing with a slice ``[start:end]`` reads, resizes (short side
+    ``short_side``, long side at most ``max_long``), normalises and pads
+    (to the data preprocessor's size divisor) those frames only.
+
+    Args:
+        source (VideoSource): the video.
+        model (VideoCutLER): its ``data_preprocessor`` gives mean, std and
+            padding.
+        short_side (int): test resolution (360 in the paper).
+        max_long (int): cap of the long side.
+        progress (callable, optional): called with the number of frames
+            each read adds (e.g. a tqdm bar's ``update``).
+    """
+
+    def __init__(self, source, model, short_side=360, max_long=1333,
+                 progress=None):
+        self.source = source
+        self.progress = progress
+        pre = model.data_preprocessor
+        self.mean = pre.mean.view(1, 3, 1, 1)
+        self.std = pre.std.view(1, 3, 1, 1)
+        self.device = self.mean.device
+        divisor = pre.pad_size_divisor
+        h, w = source.height, source.width
+        scale = min(short_side / min(h, w), max_long / max(h, w))
+        self.img_shape = (int(round(h * scale)), int(round(w * scale)))
+        self.pad_shape = tuple(
+            int(np.ceil(s / divisor) * divisor) for s in self.img_shape)
+        self.scale_factor = (self.img_shape[1] / w, self.img_shape[0] / h)
+
+    def __len__(self):
+        return len(self.source)
+
+    def __getitem__(self, span):
+        if not isinstance(span, slice) or span.step not in (None, 1):
+            raise TypeError('WindowFrames supports [start:end] only')
+        start, end, _ = span.indices(len(self))
+        frames = np.stack(self.source.read(start, end))  # RGB
+        if self.progress is not None:
+            self.progress(len(frames))
+        x = torch.from_numpy(frames).to(self.device).permute(0, 3, 1, 2)
+        x = F.interpolate(x.float(), size=self.img_shape, mode='bilinear',
+                          align_corners=False)
+        x = (x - self.mean) / self.std
+        pad_h = self.pad_shape[0] - self.img_shape[0]
+        pad_w = self.pad_shape[1] - self.img_shape[1]
+        return F.pad(x, (0, pad_w, 0, pad_h))
+
+    def metainfo(self):
+        """The per-frame meta the model's upsampling needs."""
+        return dict(
+            img_shape=self.img_shape,
+            ori_shape=(self.source.height, self.source.width),
+            pad_shape=self.pad_shape,
+            batch_input_shape=self.pad_shape,
+            scale_factor=self.scale_factor)
+
+
+@torch.no_grad()
+def track_video(model, source, window_size=30, window_overlap=4,
+                short_side=360):
+    """Track every object of a video in bounded memory.
+
+    Args:
+        model (VideoCutLER): built by :func:`init_video_model`.
+        source (VideoSource): the video (at least 2 frames).
+        window_size (int): frames per forward pass.
+        window_overlap (int): frames shared by consecutive windows.
+        short_side (int): test resolution.
+
+    Returns:
+        tuple: a ``FrameMaskStore`` (compressed masks at the original size),
+        the chosen track rows (K,), their labels (K,) and scores (K,).
+        ``store.frame(t, rows)`` decodes frame ``t``: (K, H, W) bool.
+    """
+    if len(source) < 2:
+        raise InputError(
+            f'{source.path} has {len(source)} frame: VideoCutLER tracks '
+            'objects over time and needs a video of at least 2 frames '
+            '(for a single image use MaskCut, tools/maskcut.py)')
+    window = max(2, min(window_size, len(source)))
+    with tqdm(total=len(source), desc='tracking', unit='frame') as bar:
+        frames = WindowFrames(source, model, short_side, progress=bar.update)
+        video = TrackDataSample()
+        video.video_data_samples = [
+            DetDataSample(metainfo=frames.metainfo())
+        ]
+        return model.track_windowed(frames, video, rescale=True,
+                                    window_size=window,
+                                    window_overlap=window_overlap)
