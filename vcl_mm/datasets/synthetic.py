@@ -53,7 +53,10 @@ def make_background(rng, h, w):
     period = rng.uniform(8, 24)
     stripes = 0.5 + 0.5 * np.sin(
         (np.cos(angle) * xx + np.sin(angle) * yy) * 2 * np.pi / period)
-    bg = 0.55 * base + 0.3 * noise + 0.15 * stripes[..., None]
+    # Mostly one colour with faint structure, so that objects (which have
+    # their own colours and checker texture) stand out as they do for a
+    # self-supervised feature extractor on natural images.
+    bg = 0.75 * base + 0.12 * noise + 0.13 * stripes[..., None]
     return np.clip(bg, 0, 1)
 
 
