@@ -5,11 +5,9 @@ import os.path as osp
 import numpy as np
 import pytest
 from mmengine.config import Config
-from mmengine.registry import init_default_scope
 from pycocotools import mask as mask_utils
 
 from mmdet.registry import DATASETS
-from vcl_mm.datasets.synthetic import write_video_set
 from vcl_mm.utils import InputError
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -24,19 +22,6 @@ PACK = [
         ]),
     dict(type='PackTrackInputs', meta_keys=('seg_map_path', ))
 ]
-
-
-@pytest.fixture(scope='module')
-def videos(tmp_path_factory):
-    init_default_scope('mmdet')
-    root = str(tmp_path_factory.mktemp('videos'))
-    return write_video_set(
-        root,
-        num_videos=3,
-        seed=3,
-        size=(48, 64),
-        frames=(4, 6),
-        objects=(1, 3))
 
 
 def _ytvis(videos, ann, **kw):
@@ -185,37 +170,13 @@ def test_eval_configs_load_and_name_their_data(name):
 
 
 def _tiny(cfg, data):
-    feat = 32
+    """Shrink the model with the shared CPU smoke overrides."""
+    tiny = Config.fromfile(
+        osp.join(REPO, 'configs', '_base_', 'models',
+                 'tiny_mask2former_overrides.py'))
     cfg.merge_from_dict(
         dict(
-            model=dict(
-                backbone=dict(
-                    depth=18,
-                    norm_cfg=dict(type='BN', requires_grad=True),
-                    norm_eval=False),
-                track_head=dict(
-                    in_channels=[64, 128, 256, 512],
-                    feat_channels=feat,
-                    out_channels=feat,
-                    num_queries=10,
-                    pixel_decoder=dict(
-                        encoder=dict(
-                            num_layers=1,
-                            layer_cfg=dict(
-                                self_attn_cfg=dict(embed_dims=feat),
-                                ffn_cfg=dict(
-                                    embed_dims=feat,
-                                    feedforward_channels=2 * feat))),
-                        positional_encoding=dict(num_feats=feat // 2)),
-                    positional_encoding=dict(num_feats=feat // 2),
-                    transformer_decoder=dict(
-                        num_layers=1,
-                        layer_cfg=dict(
-                            self_attn_cfg=dict(embed_dims=feat),
-                            cross_attn_cfg=dict(embed_dims=feat),
-                            ffn_cfg=dict(
-                                embed_dims=feat,
-                                feedforward_channels=2 * feat))))),
+            model=dict(backbone=tiny.tiny_backbone, track_head=tiny.tiny_head),
             test_dataloader=dict(num_workers=0, dataset=data)))
     cfg.test_dataloader.dataset.pipeline[0].transforms[1].scale = (1333, 48)
     return cfg

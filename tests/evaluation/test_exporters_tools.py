@@ -11,7 +11,6 @@ import pytest
 from evalhelpers import REPO_ROOT
 from pycocotools import mask as mask_utils
 
-from vcl_mm.datasets.synthetic import write_video_set
 from vcl_mm.evaluation.exporters import (encode_masks, group_tracks,
                                          paint_proposals, rank_tracks,
                                          tracks_to_ytvis, write_davis_png,
@@ -22,18 +21,6 @@ from vcl_mm.evaluation.functional import (MEASURES, STAT_NAMES, davis_frames,
 sys.path.insert(0, str(REPO_ROOT / 'tools' / 'analysis'))
 import eval_davis  # noqa: E402
 import eval_ytvis  # noqa: E402
-
-
-@pytest.fixture(scope='module')
-def videos(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('videos'))
-    return write_video_set(
-        root,
-        num_videos=3,
-        seed=1,
-        size=(48, 64),
-        frames=(4, 6),
-        objects=(1, 3))
 
 
 def test_encode_masks_round_trip():

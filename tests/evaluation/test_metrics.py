@@ -10,23 +10,10 @@ from pycocotools import mask as mask_utils
 
 from mmdet.registry import DATASETS, METRICS
 from mmdet.structures import DetDataSample, TrackDataSample
-from vcl_mm.datasets.synthetic import write_video_set
 from vcl_mm.evaluation.functional import (MEASURES, STAT_NAMES,
                                           evaluate_davis_folder,
                                           evaluate_ytvis)
 from vcl_mm.utils import InputError
-
-
-@pytest.fixture(scope='module')
-def videos(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('videos'))
-    return write_video_set(
-        root,
-        num_videos=3,
-        seed=2,
-        size=(48, 64),
-        frames=(4, 6),
-        objects=(1, 3))
 
 
 def _video_infos(videos, davis=False):

@@ -509,18 +509,17 @@ def _match(ious, dts, gts, area_rng, iou_thrs):
     T, D, G = len(iou_thrs), len(dts), len(gts)
     matched = np.zeros((T, D), bool)
     dt_ig = np.zeros((T, D), bool)
-    if D and G:
+    thrs = np.minimum(iou_thrs, 1 - 1e-10)
+    cand = ious >= thrs.min() if D and G else np.zeros((D, G), bool)
+    if cand.any() and (cand.sum(0).max() > 1 or cand.sum(1).max() > 1):
         ig = gt_ig.tolist()
         rows = ious.tolist()
         # candidates with IoU >= the lowest threshold; skipping the others
         # cannot change the official loop's outcome (they never match, and
         # the ignored-gt break only depends on the current best match).
-        cands = [[
-            g for g in range(G) if row[g] >= min(iou_thrs[0], 1 - 1e-10)
-        ] for row in rows]
-        for ti, thr in enumerate(iou_thrs.tolist()):
+        cands = [np.flatnonzero(c).tolist() for c in cand]
+        for ti, thr in enumerate(thrs.tolist()):
             gt_taken = [False] * G
-            thr = min(thr, 1 - 1e-10)
             for d in range(D):
                 best, m = thr, -1
                 row = rows[d]
@@ -537,6 +536,13 @@ def _match(ious, dts, gts, area_rng, iou_thrs):
                 matched[ti, d] = True
                 dt_ig[ti, d] = ig[m]
                 gt_taken[m] = True
+    elif cand.any():
+        # every prediction has at most one candidate and vice versa: the
+        # greedy loop reduces to "IoU >= threshold" for those pairs
+        d_idx, g_idx = np.nonzero(cand)
+        hit = ious[d_idx, g_idx][None, :] >= thrs[:, None]  # (T, K)
+        matched[:, d_idx] = hit
+        dt_ig[:, d_idx] = hit & gt_ig[g_idx][None, :]
     out_of_rng = np.array([d.avg_area < lo or d.avg_area > hi for d in dts],
                           bool)
     dt_ig |= ~matched & out_of_rng[None, :]
