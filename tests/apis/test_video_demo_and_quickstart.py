@@ -1,0 +1,149 @@
+"""The video demo and a reduced quickstart, end to end (CPU)."""
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from PIL import Image
+
+from vcl_mm.datasets.synthetic import write_video_set
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIG = osp.join(ROOT, 'configs', 'quickstart', 'videocutler_toy.py')
+
+
+def run_tool(args, timeout=900):
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    return subprocess.run([sys.executable] + args, cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope='module')
+def checkpoint(tmp_path_factory):
+    """Random weights of the quickstart model, saved as a checkpoint."""
+    import vcl_mm  # noqa: F401
+    from mmdet.registry import MODELS
+    from mmdet.utils import register_all_modules
+    register_all_modules()
+    torch.manual_seed(0)
+    model = MODELS.build(Config.fromfile(CONFIG).model)
+    path = str(tmp_path_factory.mktemp('ckpt') / 'random.pth')
+    torch.save(dict(state_dict=model.state_dict(), meta=dict()), path)
+    return path
+
+
+@pytest.fixture(scope='module')
+def video(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('video'))
+    paths = write_video_set(root, num_videos=1, size=(72, 96), frames=(9, 9))
+    return osp.join(paths['img_dir'], paths['names'][0])
+
+
+def check_outputs(out, num_frames, height, width):
+    tracks = json.load(open(osp.join(out, 'tracks.json')))
+    assert tracks['num_frames'] == num_frames
+    assert 0 < len(tracks['tracks']) <= 10
+    for tr in tracks['tracks']:
+        assert len(tr['segmentations']) == num_frames
+        assert all(s is None or s['size'] == [height, width]
+                   for s in tr['segmentations'])
+    scores = [tr['score'] for tr in tracks['tracks']]
+    assert scores == sorted(scores, reverse=True)
+    pngs = sorted(os.listdir(osp.join(out, 'masks')))
+    assert len(pngs) == num_frames
+    label = Image.open(osp.join(out, 'masks', pngs[0]))
+    assert label.mode == 'P' and label.size == (width, height)
+    assert np.asarray(label).max() <= len(tracks['tracks'])
+    assert osp.getsize(osp.join(out, 'overlay.mp4')) > 1000
+    return tracks
+
+
+def test_demo_on_generated_video_windowed(video, checkpoint, tmp_path):
+    out = str(tmp_path / 'out')
+    proc = run_tool(['tools/demo/video_demo.py', video, CONFIG, checkpoint,
+                     '--out', out, '--window', '4', '--overlap', '2',
+                     '--short-side', '64'])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    check_outputs(out, 9, 72, 96)
+    assert 'tracks in' in proc.stdout
+
+
+def test_demo_on_a_davis_sequence(shared_data, checkpoint, tmp_path):
+    seq = osp.join(str(shared_data), 'davis2016-mini', 'JPEGImages', '480p',
+                   'soccerball')
+    # first 6 frames only, to stay fast
+    frames = tmp_path / 'soccerball'
+    frames.mkdir()
+    for name in sorted(os.listdir(seq))[:6]:
+        os.symlink(osp.join(seq, name), frames / name)
+    out = str(tmp_path / 'out')
+    proc = run_tool(['tools/demo/video_demo.py', str(frames), CONFIG,
+                     checkpoint, '--out', out, '--window', '4',
+                     '--short-side', '96'])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    tracks = check_outputs(out, 6, 480, 854)
+    assert tracks['frame_names'][0] == '00000'
+
+
+def make_bad_input(kind, d):
+    """A bad demo input of the given kind under folder ``d``."""
+    if kind == 'missing':
+        return str(d / 'missing.mp4')
+    if kind == 'broken':
+        (d / 'broken.mp4').write_bytes(b'not a video')
+        return str(d / 'broken.mp4')
+    folder = d / kind
+    folder.mkdir()
+    if kind == 'one':
+        Image.new('RGB', (32, 24)).save(folder / '0.jpg')
+    return str(folder)
+
+
+@pytest.mark.parametrize('kind, message', [
+    ('missing', 'input video not found'),
+    ('broken', 'cannot decode video'),
+    ('empty', 'holds no frames'),
+    ('one', 'needs a video of at least 2'),
+])
+def test_demo_bad_inputs_are_one_line(kind, message, checkpoint, tmp_path):
+    path = make_bad_input(kind, tmp_path)
+    proc = run_tool(['tools/demo/video_demo.py', path, CONFIG, checkpoint,
+                     '--out', str(tmp_path / 'o')])
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert message in proc.stderr.strip().splitlines()[-1]
+    assert 'Traceback' not in proc.stderr
+
+
+def test_demo_missing_weights(video, tmp_path):
+    proc = run_tool(['tools/demo/video_demo.py', video, CONFIG,
+                     str(tmp_path / 'none.pth'), '--out', str(tmp_path)])
+    assert proc.returncode == 2
+    assert 'checkpoint not found' in proc.stderr
+
+
+@pytest.mark.slow
+def test_reduced_quickstart_writes_every_artifact(tmp_path):
+    work = str(tmp_path / 'qs')
+    proc = run_tool(['tools/quickstart.py', '--work-dir', work,
+                     '--num-images', '10', '--num-videos', '2', '--iters',
+                     '3'], timeout=1200)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    summary = json.load(open(osp.join(work, 'summary.json')))
+    q = summary['pseudo_masks']
+    assert q['num_objects'] > 0 and 0 <= q['mean_iou'] <= 1
+    for part in ('video_model', 'per_frame_baseline'):
+        values = summary[part]
+        keys = {k.split('/')[-1] for k in values}
+        assert {'AP', 'AP50', 'AR10', 'J&F-Mean'} <= keys, part
+    base = summary['per_frame_baseline']
+    assert 0 <= base['AP'] <= 1 and 0 <= base['J&F-Mean'] <= 1
+    for f in ('demo/overlay.mp4', 'demo/tracks.json', 'summary.txt',
+              'train/iter_3.pth', 'baseline/ytvis_results.json'):
+        assert osp.isfile(osp.join(work, f)), f
+    assert 'VideoCutLER (3 iters)' in proc.stdout
+    assert 'MaskCut per frame, no tracking' in proc.stdout
