@@ -442,7 +442,7 @@ def _pair_intersections(dts, gts, work, d_areas, g_areas):
     return inter
 
 
-def video_iou(dts, gts, min_iou=None):
+def video_iou(dts, gts, min_iou=None, allowed=None):
     """Video IoU of every prediction / ground-truth pair of one video.
 
     IoU = sum_t |d_t & g_t| / sum_t |d_t | g_t|, 0 when the union is empty
@@ -456,6 +456,8 @@ def video_iou(dts, gts, min_iou=None):
         dts (list[Track]): D predictions.
         gts (list[Track]): G ground-truth tracks, same number of frames.
         min_iou (float, optional): skip pairs that cannot reach it.
+        allowed (np.ndarray, optional): (D, G) bool, only these pairs are
+            computed (the others get 0).
 
     Returns:
         np.ndarray: (D, G) float64 (exact, or 0 for skipped pairs).
@@ -472,6 +474,8 @@ def video_iou(dts, gts, min_iou=None):
         bound = both.sum(2)
         # I / (A - I) grows with I: prune when even the bound fails
         cand = bound >= min_iou * (total - bound) * (1 - 1e-9)
+    if allowed is not None:
+        cand &= allowed
     work = (both > 0) & cand[:, :, None]
     inter = np.zeros((D, G), np.int64)
     if work.any():
@@ -570,23 +574,39 @@ def evaluate_video(gts, dts, cat_ids, class_agnostic=True, params=None):
         nor predictions in this video (the official ``None`` record).
     """
     params = params or YTVISParams()
+    min_iou = float(np.min(params.iou_thrs))
     by_cat_g, by_cat_d = {}, {}
-    for g in gts:
-        by_cat_g.setdefault(g.category_id, []).append(g)
-    for d in dts:
-        by_cat_d.setdefault(d.category_id, []).append(d)
+    for k, g in enumerate(gts):
+        by_cat_g.setdefault(g.category_id, []).append(k)
+    for k, d in enumerate(dts):
+        by_cat_d.setdefault(d.category_id, []).append(k)
+    full = None
+    if not class_agnostic and dts and gts:
+        # one IoU computation for all categories, same-category pairs only
+        full = video_iou(
+            dts,
+            gts,
+            min_iou,
+            allowed=np.array([d.category_id
+                              for d in dts])[:, None] == np.array(
+                                  [g.category_id for g in gts])[None, :])
     keys = [-1] if class_agnostic else list(cat_ids)
     out = {}
     for key in keys:
         cats = cat_ids if key == -1 else [key]
-        g = [t for c in cats for t in by_cat_g.get(c, ())]
-        d = [t for c in cats for t in by_cat_d.get(c, ())]
-        if not g and not d:
+        gi = [k for c in cats for k in by_cat_g.get(c, ())]
+        di = [k for c in cats for k in by_cat_d.get(c, ())]
+        if not gi and not di:
             out[key] = None
             continue
-        order = np.argsort([-t.score for t in d], kind='mergesort')
-        d = [d[i] for i in order[:params.max_dets[-1]]]
-        ious = video_iou(d, g, min_iou=float(np.min(params.iou_thrs)))
+        order = np.argsort([-dts[k].score for k in di], kind='mergesort')
+        di = [di[i] for i in order[:params.max_dets[-1]]]
+        d = [dts[k] for k in di]
+        g = [gts[k] for k in gi]
+        if full is None:
+            ious = video_iou(d, g, min_iou)
+        else:
+            ious = full[np.ix_(di, gi)]
         out[key] = [
             _match(ious, d, g, rng, params.iou_thrs)
             for rng in params.area_rngs
