@@ -1,0 +1,7 @@
+# Fully supervised fine-tuning on YouTube-VIS 2021 (Table 5), 1x schedule,
+# initialised from videocutler.
+_base_ = './_base_/ytvis2021.py'
+
+# every weight from VideoCutLER, a fresh 40-class classification layer (see
+# the project README: tools/resize_class_head.py)
+load_from = 'checkpoints/videocutler_r50_40cls.pth'
