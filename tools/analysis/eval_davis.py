@@ -18,6 +18,8 @@ import os.path as osp
 import sys
 import time
 
+# numpy-level code only: skip importing torch/mmdet (see vcl_mm/__init__)
+os.environ.setdefault('VCL_MM_LIGHT_IMPORT', '1')
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 

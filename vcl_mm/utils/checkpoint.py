@@ -14,7 +14,6 @@ import os.path as osp
 import pickle
 
 import numpy as np
-import torch
 
 from .errors import InputError
 
@@ -65,6 +64,7 @@ def load_local_checkpoint(filename, map_location=None):
         InputError: the file does not exist or holds objects outside the
             allow-list (and ``VCL_MM_TRUST_CHECKPOINTS`` is not set).
     """
+    import torch
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise InputError(f'checkpoint not found: {filename} (check the path, '
