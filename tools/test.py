@@ -87,13 +87,9 @@ def main(argv=None):
     def run():
         import vcl_mm  # noqa: F401  (registers components, checkpoint fix)
         from mmengine.evaluator import DumpResults
-        from mmengine.registry import RUNNERS
-        from mmengine.runner import Runner
-        cfg = build_test_cfg(args)
-        if 'runner_type' in cfg:
-            runner = RUNNERS.build(cfg)
-        else:
-            runner = Runner.from_cfg(cfg)
+
+        from vcl_mm.utils.launch import build_runner
+        runner = build_runner(build_test_cfg(args))
         if args.out is not None:
             runner.test_evaluator.metrics.append(
                 DumpResults(out_file_path=args.out))

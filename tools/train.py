@@ -92,14 +92,8 @@ def main(argv=None):
     @cli_main
     def run():
         import vcl_mm  # noqa: F401  (registers components, checkpoint fix)
-        from mmengine.registry import RUNNERS
-        from mmengine.runner import Runner
-        cfg = build_train_cfg(args)
-        if 'runner_type' in cfg:
-            runner = RUNNERS.build(cfg)
-        else:
-            runner = Runner.from_cfg(cfg)
-        runner.train()
+        from vcl_mm.utils.launch import build_runner
+        build_runner(build_train_cfg(args)).train()
 
     run()
 

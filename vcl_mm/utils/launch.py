@@ -133,6 +133,16 @@ def _init_cpu_process_group(launcher, dist_cfg):
     dist.init_process_group(backend='gloo', **kwargs)
 
 
+def build_runner(cfg):
+    """The runner of ``cfg``: ``runner_type`` if the config names one, else
+    mmengine's ``Runner``."""
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+    if 'runner_type' in cfg:
+        return RUNNERS.build(cfg)
+    return Runner.from_cfg(cfg)
+
+
 def set_local_rank(local_rank):
     """Export ``LOCAL_RANK`` (torch.distributed.launch passes it as a flag;
     torchrun sets the variable itself)."""

@@ -2,6 +2,4 @@
 # initialised from videocutler.
 _base_ = './_base_/ytvis2021.py'
 
-# every weight from VideoCutLER, a fresh 40-class classification layer (see
-# the project README: tools/resize_class_head.py)
-load_from = 'checkpoints/videocutler_r50_40cls.pth'
+load_from = _base_.videocutler_checkpoint

@@ -127,4 +127,15 @@ param_scheduler = dict(
 train_cfg = dict(
     type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters + 1)
 auto_scale_lr = dict(enable=False, base_batch_size=16)
+
+# Initialisations compared in the paper (the variants pick one):
+# - VideoCutLER: every weight, with a fresh 40-class classification layer
+#   (tools/resize_class_head.py writes this checkpoint);
+videocutler_checkpoint = 'checkpoints/videocutler_r50_40cls.pth'
+# - DINO baseline: the backbone only (tools/model_converters/
+#   dino_resnet50_to_mmdet.py), the rest randomly initialised.
+dino_backbone_init = dict(
+    _delete_=True,
+    type='CheckedPretrained',
+    checkpoint='checkpoints/dino_resnet50_mmdet.pth')
 default_hooks = dict(checkpoint=dict(interval=2000))
