@@ -12,19 +12,19 @@ pseudo_ann_file = 'pseudo_masks.json'
 test_data_root = 'work_dirs/quickstart/data/test_videos/'
 
 clip_pipeline = [
-    dict(t, scales=[(1333, 128),
-                    (1333, 160)]) if t['type'] == 'RandomChoiceResize' else t
+    dict(t, scales=[(1333, 96),
+                    (1333, 128)]) if t['type'] == 'RandomChoiceResize' else t
     for t in _base_.clip_pipeline
 ]
 train_dataloader = dict(
-    batch_size=4,
+    batch_size=2,
     dataset=dict(
         dataset=dict(
             data_root=data_root,
             ann_file=pseudo_ann_file,
             pipeline=clip_pipeline)))
 
-max_iters = 600
+max_iters = 300
 optim_wrapper = dict(optimizer=dict(lr=2e-4))
 param_scheduler = dict(end=max_iters, milestones=[int(max_iters * 0.8)])
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters + 1)
@@ -38,7 +38,7 @@ test_pipeline = [
         type='TransformBroadcaster',
         transforms=[
             dict(type='LoadImageFromFile'),
-            dict(type='Resize', scale=(1333, 128), keep_ratio=True),
+            dict(type='Resize', scale=(1333, 112), keep_ratio=True),
         ]),
     dict(type='PackTrackInputs', meta_keys=('seg_map_path', 'instances'))
 ]
