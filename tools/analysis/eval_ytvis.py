@@ -15,8 +15,6 @@ import os.path as osp
 import sys
 import time
 
-# numpy-level code only: skip importing torch/mmdet (see vcl_mm/__init__)
-os.environ.setdefault('VCL_MM_LIGHT_IMPORT', '1')
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
@@ -66,4 +64,7 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
+    # numpy-level code only: skip importing torch/mmdet (vcl_mm/__init__);
+    # set here, not at import, so importing this module changes nothing
+    os.environ.setdefault('VCL_MM_LIGHT_IMPORT', '1')
     main()
