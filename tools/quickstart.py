@@ -40,7 +40,7 @@ def parse_args(argv=None):
                         default=osp.join(ROOT, 'work_dirs', 'quickstart'))
     parser.add_argument('--num-images', type=int, default=160)
     parser.add_argument('--num-videos', type=int, default=8)
-    parser.add_argument('--iters', type=int, default=300,
+    parser.add_argument('--iters', type=int, default=1500,
                         help='training iterations of the video model')
     parser.add_argument('--procs', type=int, default=2,
                         help='MaskCut processes (torchrun)')

@@ -24,7 +24,7 @@ train_dataloader = dict(
             ann_file=pseudo_ann_file,
             pipeline=clip_pipeline)))
 
-max_iters = 300
+max_iters = 1500
 optim_wrapper = dict(optimizer=dict(lr=2e-4))
 param_scheduler = dict(end=max_iters, milestones=[int(max_iters * 0.8)])
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters + 1)
