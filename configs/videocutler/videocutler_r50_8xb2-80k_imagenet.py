@@ -8,7 +8,11 @@
 # tools/train.py --auto-scale-lr rescales lr linearly to the total batch
 # (auto_scale_lr.base_batch_size = 16).
 _base_ = [
-    '../_base_/models/video_mask2former_r50.py',
+    # the video model with the official test (shared with eval_*.py):
+    # whole video in one forward, top-10 queries, no score threshold, masks
+    # at logit 0; test_cfg.window_size=N runs N-frame windows linked into
+    # tracks (bounded memory for long videos)
+    '../_base_/models/videocutler_r50_test.py',
     '../_base_/datasets/imagecut2video.py',
     '../_base_/schedules/videocutler_80k.py',
     '../_base_/default_runtime.py',
@@ -21,23 +25,11 @@ _base_ = [
 load_from = 'checkpoints/cutler_mask2former_r50_imagenet.pth'
 
 model = dict(
-    type='VideoCutLER',
     track_head=dict(
-        type='VideoCutLERTrackHead',
         # must equal the frames per clip of the dataset base
         num_frames={{_base_.num_frames}},
         # float32 under AMP, as upstream
-        pixel_decoder=dict(type='FP32MSDeformAttnPixelDecoder')),
-    # official test: whole video in one forward, top-10 queries, no score
-    # threshold, masks at logit 0. window_size=N runs N-frame windows
-    # linked into tracks (bounded memory for long videos).
-    test_cfg=dict(
-        topk=10,
-        score_thr=None,
-        mask_thr=0.,
-        window_size=None,
-        window_overlap=4,
-        frame_chunk=None))
+        pixel_decoder=dict(type='FP32MSDeformAttnPixelDecoder')))
 
 optim_wrapper = dict(type='DeviceAmpOptimWrapper')
 
