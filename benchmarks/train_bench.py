@@ -141,6 +141,8 @@ def _train_rows(args):
 
 def train_child(args, row, data_root):
     """One training row in this process; prints one JSON line."""
+    import torch
+    torch.set_flush_denormal(args.flush_denormal)
     _, path, short, warmup, iters, budget = _train_rows(args)[row]
     print(
         json.dumps(
@@ -155,7 +157,9 @@ def train_table(args):
     print('\n## Training: seconds per iteration (CPU, '
           f'{os.cpu_count()} cores, torch threads '
           f'{__import__("torch").get_num_threads()}, load average '
-          f'{os.getloadavg()[0]:.1f}; one process per row, float32 and amp '
+          f'{os.getloadavg()[0]:.1f}; flush denormals '
+          f'{"on" if args.flush_denormal else "off (as tools/train.py)"}; '
+          'one process per row, float32 and amp '
           'steps interleaved, min over the timed steps)\n')
     print('| setting | inputs (clips x T,C,H,W) | float32 s/it | '
           'bf16 --amp s/it | amp / fp32 | timed steps each |')
@@ -168,7 +172,7 @@ def train_table(args):
             str(args.warmup), '--iters',
             str(args.iters), '--budget',
             str(args.budget)
-        ]
+        ] + (['--flush-denormal'] if args.flush_denormal else [])
         res = _run_child(cmd)
         if 'error' in res:
             print(f'| {name} | - | - | - | - | crashed: {res["error"]} |')
@@ -323,6 +327,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--skip-train', action='store_true')
     parser.add_argument('--skip-memory', action='store_true')
+    parser.add_argument(
+        '--flush-denormal',
+        action='store_true',
+        help='training: torch.set_flush_denormal(True) (float32 steps of '
+        'these models can hit denormals, 10-80x slower)')
     parser.add_argument(
         '--warmup', type=int, default=1, help='R50 warm-up iterations')
     parser.add_argument(
