@@ -142,7 +142,8 @@ def _train_rows(args):
 def train_child(args, row, data_root):
     """One training row in this process; prints one JSON line."""
     import torch
-    torch.set_flush_denormal(args.flush_denormal)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     _, path, short, warmup, iters, budget = _train_rows(args)[row]
     print(
         json.dumps(
@@ -156,10 +157,9 @@ def train_table(args):
     write_image_set(root, num_images=4, seed=0, size=(375, 500))
     print('\n## Training: seconds per iteration (CPU, '
           f'{os.cpu_count()} cores, torch threads '
-          f'{__import__("torch").get_num_threads()}, load average '
-          f'{os.getloadavg()[0]:.1f}; flush denormals '
-          f'{"on" if args.flush_denormal else "off (as tools/train.py)"}; '
-          'one process per row, float32 and amp '
+          f'{args.threads or __import__("torch").get_num_threads()}, '
+          'load average '
+          f'{os.getloadavg()[0]:.1f}; one process per row, float32 and amp '
           'steps interleaved, min over the timed steps)\n')
     print('| setting | inputs (clips x T,C,H,W) | float32 s/it | '
           'bf16 --amp s/it | amp / fp32 | timed steps each |')
@@ -171,8 +171,9 @@ def train_table(args):
             str(row), root + '/', '--warmup',
             str(args.warmup), '--iters',
             str(args.iters), '--budget',
-            str(args.budget)
-        ] + (['--flush-denormal'] if args.flush_denormal else [])
+            str(args.budget), '--threads',
+            str(args.threads)
+        ]
         res = _run_child(cmd)
         if 'error' in res:
             print(f'| {name} | - | - | - | - | crashed: {res["error"]} |')
@@ -328,11 +329,6 @@ def main():
     parser.add_argument('--skip-train', action='store_true')
     parser.add_argument('--skip-memory', action='store_true')
     parser.add_argument(
-        '--flush-denormal',
-        action='store_true',
-        help='training: torch.set_flush_denormal(True) (float32 steps of '
-        'these models can hit denormals, 10-80x slower)')
-    parser.add_argument(
         '--warmup', type=int, default=1, help='R50 warm-up iterations')
     parser.add_argument(
         '--iters', type=int, default=2, help='R50 timed iterations (max)')
@@ -362,7 +358,8 @@ def main():
         '--threads',
         type=int,
         default=0,
-        help='torch threads of the inference cases (0: torch default)')
+        help='torch threads of every case (0: torch default); 1 avoids '
+        'oversubscribing a CPU shared with other jobs')
     parser.add_argument('--child', nargs=7, help=argparse.SUPPRESS)
     parser.add_argument('--child-train', nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
