@@ -4,34 +4,12 @@
 _base_ = [
     '../_base_/models/video_mask2former_r50.py',
     '../_base_/datasets/generated_videos.py',
-    '../_base_/schedules/videocutler_80k.py', '../_base_/default_runtime.py'
+    '../_base_/schedules/videocutler_80k.py', '../_base_/default_runtime.py',
+    '../_base_/models/tiny_mask2former_overrides.py'
 ]
-feat = 64
 model = dict(
-    backbone=dict(depth=18, norm_cfg=dict(type='BN', requires_grad=True),
-                  norm_eval=False),
-    track_head=dict(
-        in_channels=[64, 128, 256, 512],
-        feat_channels=feat,
-        out_channels=feat,
-        num_queries=10,
-        pixel_decoder=dict(
-            encoder=dict(
-                num_layers=1,
-                layer_cfg=dict(
-                    self_attn_cfg=dict(embed_dims=feat),
-                    ffn_cfg=dict(embed_dims=feat,
-                                 feedforward_channels=2 * feat))),
-            positional_encoding=dict(num_feats=feat // 2)),
-        positional_encoding=dict(num_feats=feat // 2),
-        transformer_decoder=dict(
-            num_layers=3,
-            layer_cfg=dict(
-                self_attn_cfg=dict(embed_dims=feat),
-                cross_attn_cfg=dict(embed_dims=feat),
-                ffn_cfg=dict(embed_dims=feat,
-                             feedforward_channels=2 * feat))),
-        train_cfg=dict(num_points=1024)))
+    backbone=_base_.tiny_backbone,
+    track_head=dict(_base_.tiny_head, train_cfg=dict(num_points=1024)))
 
 max_iters = 20
 optim_wrapper = dict(optimizer=dict(lr=1e-4))
