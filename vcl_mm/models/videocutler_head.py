@@ -1,4 +1,5 @@
-"""VideoMask2Former track head with configurable test-time selection."""
+"""VideoMask2Former track head: the official mask-loss normalisation and
+configurable test-time selection."""
 from typing import List, Optional, Sequence, Tuple
 
 import torch
@@ -22,11 +23,23 @@ DEFAULT_TEST_CFG = dict(
 
 @MODELS.register_module()
 class VideoCutLERTrackHead(Mask2FormerTrackHead):
-    """``Mask2FormerTrackHead`` whose inference is configured by ``test_cfg``.
+    """``Mask2FormerTrackHead`` with the official mask loss and a
+    configurable inference.
 
-    Subclassed because mmdet's ``predict`` hard-codes top-10 with no
+    Subclassed because (1) mmdet 3.3 divides the summed point BCE by
+    ``num_masks * num_points / num_frames``, ``num_frames`` times the
+    official value (VideoCutLER's ``criterion.py``: mean over points, summed
+    over (track, frame), divided by the number of tracks); dice and class
+    losses already match; (2) mmdet's ``predict`` hard-codes top-10 with no
     threshold, keeps every decoder layer's (Q, T, h, w) masks and upsamples
-    all queries to full resolution. Training is unchanged.
+    all queries to full resolution.
+
+    Args:
+        official_mask_loss (bool): divide the point BCE by
+            ``num_masks * num_points`` as upstream (default). False keeps
+            mmdet 3.3's value (``num_frames`` times larger), e.g. to compare
+            with mmdet's own Mask2Former-VIS numbers.
+        test_cfg (dict, optional): see below.
 
     ``test_cfg`` keys (defaults = official VideoCutLER test):
 
@@ -40,8 +53,13 @@ class VideoCutLERTrackHead(Mask2FormerTrackHead):
       backbone call, frames per upsampling call).
     """
 
-    def __init__(self, *args, test_cfg: Optional[dict] = None, **kwargs):
+    def __init__(self,
+                 *args,
+                 official_mask_loss: bool = True,
+                 test_cfg: Optional[dict] = None,
+                 **kwargs):
         super().__init__(*args, **kwargs)
+        self.official_mask_loss = official_mask_loss
         cfg = dict(DEFAULT_TEST_CFG)
         cfg.update(test_cfg or {})
         unknown = set(cfg) - set(DEFAULT_TEST_CFG)
@@ -50,6 +68,29 @@ class VideoCutLERTrackHead(Mask2FormerTrackHead):
                            f'{type(self).__name__}; valid keys: '
                            f'{sorted(DEFAULT_TEST_CFG)}')
         self.test_cfg = cfg
+
+    # ------------------------------------------------------------------ loss
+    def _loss_by_feat_single(self, cls_scores: Tensor, mask_preds: Tensor,
+                             batch_gt_instances: list,
+                             batch_img_metas: List[dict]) -> Tuple[Tensor]:
+        """One decoder layer's losses; see the class docstring for the
+        mask-loss normalisation.
+
+        Args:
+            cls_scores (Tensor): (B, Q, C + 1) class logits.
+            mask_preds (Tensor): (B, Q, T, h, w) mask logits.
+            batch_gt_instances (list[InstanceData]): per clip, ``labels``
+                (G,) and ``masks`` (G, T, H, W).
+            batch_img_metas (list[dict]): per clip meta information.
+
+        Returns:
+            tuple[Tensor]: ``loss_cls``, ``loss_mask``, ``loss_dice``.
+        """
+        loss_cls, loss_mask, loss_dice = super()._loss_by_feat_single(
+            cls_scores, mask_preds, batch_gt_instances, batch_img_metas)
+        if self.official_mask_loss:
+            loss_mask = loss_mask / self.num_frames
+        return loss_cls, loss_mask, loss_dice
 
     # ---------------------------------------------------------------- decode
     def decode_last(

@@ -22,7 +22,9 @@ model = dict(
         style='pytorch',
         init_cfg=None),
     track_head=dict(
-        type='Mask2FormerTrackHead',
+        # mmdet's Mask2FormerTrackHead with the official mask-loss
+        # normalisation (and a configurable test)
+        type='VideoCutLERTrackHead',
         in_channels=[256, 512, 1024, 2048],
         strides=[4, 8, 16, 32],
         feat_channels=256,
