@@ -1,5 +1,5 @@
 # Tiny CPU version of the image-stage recipe, used by the tests: the same
-# pipeline (MaskCutDataset -> large-scale jitter -> ScaledCopyPaste) and
+# pipeline (MaskCutDataset -> large-scale jitter -> CutLERCopyPaste) and
 # model code with a ResNet-18 (random init), 64 channels and 10 queries, on
 # generated images whose true masks stand in for MaskCut pseudo-labels
 # (vcl_mm.datasets.synthetic.write_image_set; set data_root).
@@ -21,7 +21,8 @@ model = dict(
 
 load_pipeline = [
     dict(t, scale=image_size) if t['type'] == 'RandomResize' else
-    dict(t, crop_size=image_size) if t['type'] == 'RandomCrop' else t
+    dict(t, crop_size=image_size) if t['type'] == 'RandomCrop' else
+    dict(t, size=image_size) if t['type'] == 'Pad' else t
     for t in _base_.load_pipeline
 ]
 train_dataloader = dict(

@@ -11,18 +11,12 @@ data_root = 'work_dirs/quickstart/data/images/'
 pseudo_ann_file = 'pseudo_masks.json'
 test_data_root = 'work_dirs/quickstart/data/test_videos/'
 
-clip_pipeline = [
-    dict(t, scales=[(1333, 96),
-                    (1333, 128)]) if t['type'] == 'RandomChoiceResize' else t
-    for t in _base_.clip_pipeline
-]
 train_dataloader = dict(
     batch_size=2,
     dataset=dict(
         dataset=dict(
             data_root=data_root,
-            ann_file=pseudo_ann_file,
-            pipeline=clip_pipeline)))
+            ann_file=pseudo_ann_file)))
 
 max_iters = 1500
 optim_wrapper = dict(optimizer=dict(lr=2e-4))
@@ -37,7 +31,9 @@ test_pipeline = [
     dict(
         type='TransformBroadcaster',
         transforms=[
-            dict(type='LoadImageFromFile'),
+            dict(
+                type='LoadImageFromFile',
+                color_type='color_ignore_orientation'),
             dict(type='Resize', scale=(1333, 112), keep_ratio=True),
         ]),
     dict(type='PackTrackInputs', meta_keys=('seg_map_path', 'instances'))

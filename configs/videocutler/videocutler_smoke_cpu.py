@@ -15,9 +15,16 @@ model = dict(
     track_head=dict(_base_.tiny_head, train_cfg=dict(num_points=1024)))
 
 # small frames: short side 96 or 128
+clip_level_step = dict(
+    _base_.clip_level_step,
+    transforms=[
+        dict(
+            type='RandomChoiceResize',
+            scales=[(1333, 96), (1333, 128)],
+            keep_ratio=True), _base_.clip_flip
+    ])
 clip_pipeline = [
-    dict(t, scales=[(1333, 96),
-                    (1333, 128)]) if t['type'] == 'RandomChoiceResize' else t
+    clip_level_step if t == _base_.clip_level_step else t
     for t in _base_.clip_pipeline
 ]
 train_dataloader = dict(

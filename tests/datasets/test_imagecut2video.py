@@ -98,8 +98,15 @@ def test_frame_count_and_packing(num_frames):
 
 @pytest.mark.parametrize('seed', range(8))
 def test_paste_invariants(seed):
+    # nearest masks: areas scale exactly ('any', the default, grows each
+    # pasted mask by at most the one-pixel bilinear footprint)
     out = paste(
-        TARGET, SOURCE, seed, max_cover_ratio=None, require_equal_count=False)
+        TARGET,
+        SOURCE,
+        seed,
+        max_cover_ratio=None,
+        require_equal_count=False,
+        mask_interpolation='nearest')
     assert out['paste_status'][0] == 'pasted'
     pasted_ids = None
     for t in range(3):
@@ -242,7 +249,7 @@ def test_independent_frames_vs_upstream_quirk():
 
 
 def test_missing_source_is_a_clear_error():
-    with pytest.raises(InputError, match='MultiImageMixDataset'):
+    with pytest.raises(InputError, match='TargetAwareMixDataset'):
         ImageCut2Video()(copy.deepcopy(TARGET))
     clip = copy.deepcopy(TARGET)
     clip['mix_results'] = [dict(img=np.zeros((H, W, 3), np.uint8))]
@@ -344,8 +351,18 @@ def build_dataset(root, short_side=None):
         ann_file='gt_masks.json',
         data_prefix=dict(img='images/'))
     if short_side:
-        ds_cfg.dataset.pipeline[2].scales = [(1333, short_side)]
+        set_train_scales(ds_cfg.dataset.pipeline, [(1333, short_side)])
     return DATASETS.build(ds_cfg)
+
+
+def set_train_scales(pipeline, scales):
+    """Set the clip-level resize of a clip pipeline config."""
+    resizes = [
+        a for t in pipeline for a in t.get('transforms', [])
+        if a['type'] == 'RandomChoiceResize'
+    ]
+    assert len(resizes) == 1
+    resizes[0].scales = scales
 
 
 def test_config_pipeline_on_generated_images(image_set):
@@ -386,7 +403,7 @@ def test_clip_trains_one_step_of_tiny_mask2former_video(image_set):
 
 def test_stock_runner_trains_on_the_dataset_config(image_set, tmp_path):
     """The dataset config as is (InfiniteSampler, AspectRatioBatchSampler,
-    MultiImageMixDataset, default collate) under mmengine's Runner."""
+    TargetAwareMixDataset, default collate) under mmengine's Runner."""
     from mmengine.runner import Runner
     cfg = Config.fromfile(SMOKE_CFG)
     data = Config.fromfile(DATA_CFG).train_dataloader
@@ -395,7 +412,7 @@ def test_stock_runner_trains_on_the_dataset_config(image_set, tmp_path):
         data_root=image_set + '/',
         ann_file='gt_masks.json',
         data_prefix=dict(img='images/'))
-    data.dataset.dataset.pipeline[2].scales = [(1333, 64)]
+    set_train_scales(data.dataset.dataset.pipeline, [(1333, 64)])
     cfg.train_dataloader = data
     cfg.train_cfg.max_iters = 1
     cfg.param_scheduler = None

@@ -197,7 +197,8 @@ def test_browse_dataset_writes_strips(image_set, tmp_path, capsys):
         f'train_dataloader.dataset.dataset.data_root={image_set}/',
         'train_dataloader.dataset.dataset.ann_file=gt_masks.json',
         'train_dataloader.dataset.dataset.data_prefix.img=images/',
-        'train_dataloader.dataset.dataset.pipeline.2.scales=[(1333,64)]'
+        'train_dataloader.dataset.dataset.pipeline.4.transforms.0.scales='
+        '[(1333,64)]'
     ]
     browse_dataset.main([DATA_CFG, '--out', out, '--num', '3'] + opts)
     files = sorted(os.listdir(out))

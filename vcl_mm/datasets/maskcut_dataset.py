@@ -269,9 +269,37 @@ class MaskCutDataset(BaseDetDataset):
             if min(i['width'], i['height']) >= min_size
         ]
 
+    def _serialize_data(self):
+        """Record each image's orientation before the data infos are
+        packed (see :meth:`orientation_groups`)."""
+        self._landscape = _landscape_flags(self.data_list)
+        return super()._serialize_data()
+
+    def orientation_groups(self):
+        """Indices of landscape (``w > h``) and of portrait images.
+
+        Copy-paste sources are drawn from the target's group, as upstream's
+        aspect-ratio grouped batches pair them
+        (:func:`~vcl_mm.datasets.target_aware_mix.draw_same_orientation`).
+
+        Returns:
+            tuple[np.ndarray, np.ndarray]: (landscape, portrait) int64.
+        """
+        flags = getattr(self, '_landscape', None)
+        if flags is None or len(flags) != len(self):
+            flags = _landscape_flags(
+                self.data_list if not self.serialize_data else
+                [self.get_data_info(i) for i in range(len(self))])
+        return np.flatnonzero(flags), np.flatnonzero(~flags)
+
     def get_cat_ids(self, idx: int) -> List[int]:
         """Category ids of the masks of image ``idx`` (all 0, ``'fg'``)."""
         return [0] * len(self.get_data_info(idx)['instances'])
+
+
+def _landscape_flags(infos) -> np.ndarray:
+    """(N,) bool, True where ``width > height`` (detectron2's grouping)."""
+    return np.array([i['width'] > i['height'] for i in infos], bool)
 
 
 def _short(obj, limit=80) -> str:

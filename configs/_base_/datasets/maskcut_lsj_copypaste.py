@@ -1,8 +1,11 @@
 # MaskCut pseudo-labels of ImageNet as single images for CutLER's image
-# stage: large-scale jitter at 896 (scale 0.1-2.0, random crop, flip) and
-# copy-paste of a random subset of another image's objects scaled to 0.3-1.0
-# of the target (ScaledCopyPaste inside MultiImageMixDataset). Batches are
-# padded to image_size by the model's BatchFixedSizePad (see the recipe).
+# stage: large-scale jitter at 896 (flip, scale 0.1-2.0, random crop, pad to
+# the fixed 896 x 896 canvas with 128 as detectron2's FixedSizeCrop) and
+# CutLER's copy-paste (CutLERCopyPaste: U{1..n-1} objects of another image of
+# the same orientation, scaled to 0.3-1.0 of the canvas, dropped when they
+# cover >= 50% of a target; cutler/engine/train_loop.py) inside
+# TargetAwareMixDataset. Images without pseudo-masks are dropped (official
+# image YAML: FILTER_EMPTY_ANNOTATIONS True).
 dataset_type = 'MaskCutDataset'
 data_root = 'data/imagenet/'
 ann_file = 'annotations/imagenet_train_fixsize480_tau0.15_N3.json'
@@ -32,10 +35,20 @@ load_pipeline = [
         recompute_bbox=True,
         allow_negative_crop=True),
     dict(type='FilterAnnotations', min_gt_bbox_wh=(1e-5, 1e-5), by_mask=True),
+    # the fixed-size canvas the copy-paste works on (FixedSizeCrop pads
+    # bottom/right with 128)
+    dict(type='Pad', size=image_size, pad_val=dict(img=128, masks=0)),
 ]
-# target item + a random source item -> training image
+# target item + a source item of the same orientation -> training image.
+# Variant with mmdet's CopyPaste rules: dict(type='ScaledCopyPaste',
+# scale_range=(0.3, 1.0), max_num_pasted=100) in MultiImageMixDataset.
 train_pipeline = [
-    dict(type='ScaledCopyPaste', scale_range=(0.3, 1.0), max_num_pasted=100),
+    dict(
+        type='CutLERCopyPaste',
+        scale_range=(0.3, 1.0),
+        random_num=True,
+        max_cover_ratio=0.5,
+        match_orientation=True),
     dict(type='PackDetInputs'),
 ]
 
@@ -46,7 +59,7 @@ train_dataloader = dict(
     sampler=dict(type='InfiniteSampler', shuffle=True),
     batch_sampler=dict(type='AspectRatioBatchSampler'),
     dataset=dict(
-        type='MultiImageMixDataset',
+        type='TargetAwareMixDataset',
         dataset=dict(
             type=dataset_type,
             data_root=data_root,

@@ -4,7 +4,7 @@ _base_ = '../videocutler_r50_8xb2-80k_imagenet.py'
 
 num_frames = 4
 clip_pipeline = [
-    dict(t, num_frames=num_frames) if t['type'] == 'ImageToClip' else t
+    dict(t, num_frames=num_frames) if t == _base_.to_clip else t
     for t in _base_.clip_pipeline
 ]
 model = dict(track_head=dict(num_frames=num_frames))

@@ -1,14 +1,15 @@
 # Table 6c ablation "+bright": the per-frame bright jitter of the recipe
-# alone (the other per-frame jitters off).
+# alone (no per-frame crop, the other per-frame jitters off).
 _base_ = '../videocutler_r50_8xb2-80k_imagenet.py'
 
+frame_jitter_step = dict(
+    _base_.frame_jitter_step,
+    transforms=[
+        dict(a, contrast=None) for a in _base_.frame_jitter_step['transforms']
+        if a['type'] == 'RandomBrightnessContrast'
+    ])
 clip_pipeline = [
-    dict(
-        t,
-        transforms=[
-            dict(a, contrast=None) for a in t['transforms']
-            if a['type'] == 'RandomBrightnessContrast'
-        ]) if t['type'] == 'TransformBroadcaster' else t
-    for t in _base_.clip_pipeline
+    frame_jitter_step if t == _base_.frame_jitter_step else t
+    for t in _base_.clip_pipeline if t != _base_.frame_crop_step
 ]
 train_dataloader = dict(dataset=dict(dataset=dict(pipeline=clip_pipeline)))

@@ -19,7 +19,7 @@ from mmdet.registry import TRANSFORMS
 from mmdet.structures.bbox import BaseBoxes, HorizontalBoxes
 from mmdet.structures.mask import BitmapMasks
 
-from .mask_ops import masks_to_bboxes, warp_masks
+from .mask_ops import MASK_INTERPOLATIONS, masks_to_bboxes, warp_masks
 
 INTERPOLATIONS = dict(
     nearest=cv2.INTER_NEAREST,
@@ -39,6 +39,13 @@ def _check_interpolation(name: str) -> str:
     if name not in INTERPOLATIONS:
         raise ValueError(f'interpolation must be one of '
                          f'{list(INTERPOLATIONS)}, got {name}')
+    return name
+
+
+def _check_mask_interpolation(name: str) -> str:
+    if name not in MASK_INTERPOLATIONS:
+        raise ValueError(f'mask_interpolation must be one of '
+                         f'{MASK_INTERPOLATIONS}, got {name!r}')
     return name
 
 
@@ -184,3 +191,79 @@ class RandomCenterRotate(BaseTransform):
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(angle_range={self.angle_range}, '
                 f'center_range={self.center_range}, prob={self.prob})')
+
+
+@TRANSFORMS.register_module()
+class RandomFrameCrop(BaseTransform):
+    """Random crop of one frame, detectron2's ``RandomCrop`` semantics.
+
+    Written instead of reusing mmdet's ``RandomCrop`` because that one drops
+    instances that leave the crop without their ``gt_instances_ids`` (the
+    clip's tracks would lose their alignment) and may refetch the item;
+    here every instance is kept (its mask may become empty; ImageCut2Video
+    drops empty masks per frame, as upstream's ``gt_ids = -1``).
+
+    ``crop_type='absolute_range'`` (upstream's video recipe, sizes in
+    pixels): crop height ``U{min(h, lo)..min(h, hi)}`` and width
+    ``U{min(w, lo)..min(w, hi)}``, so a side shorter than ``lo`` is kept
+    whole; the offset is uniform over the valid positions. Put it per frame
+    (``TransformBroadcaster(share_random_params=False)``) before the
+    clip-level resize, as upstream's augmentation list does.
+
+    Required keys: ``img``. Modified keys: ``img``, ``gt_masks``,
+    ``gt_bboxes`` (when present), ``img_shape``. Added: ``crop_box``
+    (x0, y0, x1, y1) pixels.
+
+    Args:
+        crop_size (tuple[int, int]): (lo, hi) pixels. Default (600, 720).
+        crop_type (str): only ``'absolute_range'``.
+        prob (float): probability of cropping. Default 1.
+    """
+
+    def __init__(self,
+                 crop_size: Sequence[int] = (600, 720),
+                 crop_type: str = 'absolute_range',
+                 prob: float = 1.0) -> None:
+        if crop_type != 'absolute_range':
+            raise ValueError("RandomFrameCrop supports crop_type="
+                             f"'absolute_range' only, got {crop_type!r}")
+        lo, hi = (int(v) for v in crop_size)
+        if not 0 < lo <= hi:
+            raise ValueError(f'crop_size must be (lo, hi) with 0 < lo <= hi,'
+                             f' got {crop_size}')
+        self.crop_size = (lo, hi)
+        self.crop_type = crop_type
+        self.prob = _check_prob(prob)
+
+    @cache_randomness
+    def _sample(self, h: int, w: int) -> Optional[Tuple[int, int, int, int]]:
+        """(y0, x0, crop h, crop w) or None (no crop)."""
+        if np.random.rand() >= self.prob:
+            return None
+        lo, hi = self.crop_size
+        ch = np.random.randint(min(h, lo), min(h, hi) + 1)
+        cw = np.random.randint(min(w, lo), min(w, hi) + 1)
+        y0 = np.random.randint(h - ch + 1)
+        x0 = np.random.randint(w - cw + 1)
+        return int(y0), int(x0), int(ch), int(cw)
+
+    def transform(self, results: dict) -> dict:
+        img = results['img']
+        h, w = img.shape[:2]
+        params = self._sample(h, w)
+        y0, x0, ch, cw = params if params is not None else (0, 0, h, w)
+        results['crop_box'] = np.array([x0, y0, x0 + cw, y0 + ch], np.float32)
+        if (ch, cw) == (h, w):
+            return results
+        results['img'] = img[y0:y0 + ch, x0:x0 + cw]
+        results['img_shape'] = (ch, cw)
+        if 'gt_masks' in results:
+            masks = np.asarray(results['gt_masks'].masks)
+            results['gt_masks'] = BitmapMasks(masks[:, y0:y0 + ch, x0:x0 + cw],
+                                              ch, cw)
+            update_boxes_from_masks(results)
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(crop_size={self.crop_size}, '
+                f"crop_type='{self.crop_type}', prob={self.prob})")

@@ -19,10 +19,13 @@ import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmdet.registry import TRANSFORMS
+from mmdet.structures.bbox import HorizontalBoxes
 from mmdet.structures.mask import BitmapMasks
 
 from vcl_mm.utils import InputError
-from .frame_augment import (INTERPOLATIONS, _check_interpolation, _check_prob,
+from ..target_aware_mix import draw_same_orientation, require_target
+from .frame_augment import (INTERPOLATIONS, _check_interpolation,
+                            _check_mask_interpolation, _check_prob,
                             _check_range)
 from .mask_ops import masks_to_bboxes, nonempty, resize_masks
 
@@ -40,18 +43,20 @@ NOT_DRAWN = 'not_drawn'
 class ImageToClip(BaseTransform):
     """Turn one image and its masks into a static clip of ``num_frames``.
 
-    Put it after the clip-level transforms (loading, resize, flip: applying
-    them once before duplication equals applying them with shared random
-    parameters to every frame, at 1/T of the cost) and before the per-frame
-    ones (``TransformBroadcaster(share_random_params=False)``).
+    Put it right after loading: the official augmentation list crops each
+    frame before the clip-level resize and flip, so those run per frame
+    with shared random parameters
+    (``TransformBroadcaster(share_random_params=True)``) and the per-frame
+    ones with independent draws (``share_random_params=False``).
 
     Required keys: ``img`` (H, W, 3) uint8. Optional: ``gt_masks``
     (BitmapMasks (N, H, W)), ``gt_bboxes_labels`` (N,), ``gt_ignore_flags``
     (N,) bool (ignored instances are dropped), ``img_id``.
 
     Output: every key becomes a list of length T, and per frame
-    ``gt_masks`` BitmapMasks (N, H, W) uint8, ``gt_bboxes`` (N, 4) float32
-    xyxy pixels (from the masks), ``gt_bboxes_labels`` (N,) int64,
+    ``gt_masks`` BitmapMasks (N, H, W) uint8, ``gt_bboxes``
+    HorizontalBoxes (N, 4) xyxy pixels (from the masks, so that mmdet's
+    resize and flip transforms update them), ``gt_bboxes_labels`` (N,) int64,
     ``gt_instances_ids`` (N,) int64 ``1..N``, ``gt_ignore_flags`` (N,) bool
     (all False), ``frame_id`` ``t``, ``video_id`` (= ``img_id``),
     ``video_length`` / ``ori_video_length`` ``T``.
@@ -113,7 +118,7 @@ class ImageToClip(BaseTransform):
         clip.update(
             img=[img] * num,
             gt_masks=[BitmapMasks(masks, h, w) for _ in range(num)],
-            gt_bboxes=[boxes.copy() for _ in range(num)],
+            gt_bboxes=[HorizontalBoxes(boxes.copy()) for _ in range(num)],
             gt_bboxes_labels=[labels.copy() for _ in range(num)],
             gt_instances_ids=[ids.copy() for _ in range(num)],
             gt_ignore_flags=[np.zeros(len(masks), bool) for _ in range(num)],
@@ -133,22 +138,32 @@ class ImageCut2Video(BaseTransform):
     """Paste a source clip's objects, moving, onto a static target clip.
 
     **Pairing** uses mmdet's MixUp/Mosaic pattern: :meth:`get_indexes` draws
-    one random source item and ``MultiImageMixDataset`` runs the inner
-    pipeline on it and hands it over in ``results['mix_results']``.
-    Upstream pairs inside the minibatch (the batch reversed); that couples a
-    clip to its batch neighbours and needs a custom collate or data
-    preprocessor step, and it degenerates at one clip per GPU. Drawing the
-    source from the whole dataset gives the same distribution (a random
-    other image), works with the stock runner at any batch size, number of
-    workers or GPUs, and makes every clip reproducible from the seed alone.
-    The cost is one extra decode per clip.
+    one random source item and the dataset wrapper runs the inner pipeline
+    on it and hands it over in ``results['mix_results']``. Upstream pairs
+    inside the minibatch (the batch reversed), and detectron2 groups batches
+    by aspect ratio, so the source has the target's orientation (``w > h``
+    or not). With ``match_orientation=True`` (default) the source is drawn
+    from the target's orientation group, which needs
+    :class:`~vcl_mm.datasets.TargetAwareMixDataset` as the wrapper. Drawing
+    from the dataset rather than the batch gives the same distribution,
+    works with the stock runner at any batch size, number of workers or
+    GPUs, and makes every clip reproducible from the seed alone; the cost is
+    one extra decode per clip.
 
-    **Per target frame t, independently** (frames H x W):
+    **One source frame** (``source_frame='one'``, upstream): one frame of
+    the source clip is drawn and its pixels and masks are pasted into every
+    target frame; ``'matching'`` pastes source frame ``t`` into target
+    frame ``t`` instead (pasted objects then also rotate and flicker with
+    the source's per-frame jitter).
 
-    1. ``r ~ U(scale_range)``; the *whole* source frame ``t`` (image and
-       masks) is resized to ``(round(r H), round(r W))`` (bilinear image,
-       nearest masks) and placed at a random integer offset that keeps it
-       inside the frame.
+    **Per target frame t, independently** (frames H x W; frames may differ
+    in size after a per-frame crop):
+
+    1. ``r ~ U(scale_range)``; the *whole* source frame (image and masks)
+       is resized to ``(round(r H), round(r W))`` (bilinear image; masks
+       bilinear then ``> 0`` as upstream's ``.bool()``, or nearest with
+       ``mask_interpolation='nearest'``) and placed at a random integer
+       offset that keeps it inside the frame.
     2. ``alpha`` = union of the placed source masks; the frame becomes
        ``alpha * source + (1 - alpha) * target``.
     3. Target (static) masks become ``mask AND NOT alpha``; pasted masks get
@@ -194,7 +209,16 @@ class ImageCut2Video(BaseTransform):
         prob (float): probability of pasting at all. Default 1.0 (official:
             always).
         interpolation (str): source image resize, ``'bilinear'`` default.
+        source_frame (str): ``'one'`` (upstream) or ``'matching'``.
+        match_orientation (bool): draw the source from the target's
+            orientation group (upstream's aspect-ratio grouping). Default
+            True.
+        mask_interpolation (str): ``'any'`` (bilinear, then > 0: upstream)
+            or ``'nearest'``.
     """
+
+    #: :class:`~vcl_mm.datasets.TargetAwareMixDataset` passes the target
+    needs_target = True
 
     def __init__(self,
                  scale_range: Sequence[float] = (0.8, 1.0),
@@ -202,7 +226,10 @@ class ImageCut2Video(BaseTransform):
                  require_equal_count: bool = True,
                  upstream_cumulative: bool = False,
                  prob: float = 1.0,
-                 interpolation: str = 'bilinear') -> None:
+                 interpolation: str = 'bilinear',
+                 source_frame: str = 'one',
+                 match_orientation: bool = True,
+                 mask_interpolation: str = 'any') -> None:
         self.scale_range = _check_range('scale_range', scale_range, False)
         if not 0 < self.scale_range[0] <= self.scale_range[1] <= 1:
             raise ValueError('scale_range must lie in (0, 1], got '
@@ -212,10 +239,20 @@ class ImageCut2Video(BaseTransform):
         self.upstream_cumulative = upstream_cumulative
         self.prob = _check_prob(prob)
         self.interpolation = _check_interpolation(interpolation)
+        if source_frame not in ('one', 'matching'):
+            raise ValueError("source_frame must be 'one' or 'matching', got "
+                             f'{source_frame!r}')
+        self.source_frame = source_frame
+        self.match_orientation = bool(match_orientation)
+        self.mask_interpolation = _check_mask_interpolation(mask_interpolation)
 
-    def get_indexes(self, dataset) -> List[int]:
-        """Index of the source item (called by ``MultiImageMixDataset``)."""
-        return [int(np.random.randint(0, len(dataset)))]
+    def get_indexes(self, dataset, target: Optional[dict] = None) -> List[int]:
+        """Index of the source item (called by the dataset wrapper, which
+        passes the loaded ``target`` when it is a TargetAwareMixDataset)."""
+        if not self.match_orientation:
+            return [int(np.random.randint(0, len(dataset)))]
+        require_target(self, target)
+        return [draw_same_orientation(dataset, target)]
 
     # ------------------------------------------------------------ helpers
     @staticmethod
@@ -252,7 +289,7 @@ class ImageCut2Video(BaseTransform):
         x0 = int(rng.integers(0, width - w + 1))
         img = cv2.resize(
             src_img, (w, h), interpolation=INTERPOLATIONS[self.interpolation])
-        masks = resize_masks(src_anns[0], (h, w))
+        masks = resize_masks(src_anns[0], (h, w), self.mask_interpolation)
         return (y0, x0, h, w), img, masks
 
     @staticmethod
@@ -272,19 +309,20 @@ class ImageCut2Video(BaseTransform):
         return bool((ratio >= thr).any())
 
     # ---------------------------------------------------------- transform
-    def _paste(self, imgs, tgt, src_imgs, src, rng):
+    def _paste(self, imgs, tgt, src_imgs, src, rng, one):
         """Paste every frame. Returns (status, frames) where frames is a
         list of (img, FrameAnns) or None when a skip rule fires."""
         offset = max([int(ids.max()) for _, ids, _ in tgt if len(ids)] + [0])
         frames, prev = [], None
         for t, img in enumerate(imgs):
-            st = t % len(src_imgs)
+            st = one if one is not None else t % len(src_imgs)
             window, s_img, win_masks = self._place(img.shape[:2], src_imgs[st],
                                                    src[st], rng)
             s_ids, s_labels = src[st][1], src[st][2]
             if self.upstream_cumulative and prev is not None:
                 # quirk: labels follow the previous canvas, pixels the source
-                win_masks = resize_masks(prev[0], window[2:])
+                win_masks = resize_masks(prev[0], window[2:],
+                                         self.mask_interpolation)
                 s_ids, s_labels = prev[1], prev[2]
             y0, x0, h, w = window
             t_masks, t_ids, t_labels = tgt[t]
@@ -305,13 +343,22 @@ class ImageCut2Video(BaseTransform):
                                  np.concatenate([t_labels, s_labels]))))
         return PASTED, frames
 
+    def _source_frame_id(self, src, rng) -> Optional[int]:
+        """The one source frame pasted everywhere (``source_frame='one'``):
+        uniform over the source frames. Upstream draws
+        ``randint(1, max(1, T)) - 1``, i.e. never the last frame; the frames
+        are i.i.d. jitters of one image, so the distribution is the same."""
+        if self.source_frame != 'one':
+            return None
+        return int(rng.integers(len(src)))
+
     def transform(self, results: dict) -> dict:
         self._check_clip(results, 'target clip')
         mix = results.get('mix_results')
         if not mix:
             raise InputError(
                 'ImageCut2Video needs a source clip in results["mix_results"]'
-                ': wrap the dataset in MultiImageMixDataset (see '
+                ': wrap the dataset in TargetAwareMixDataset (see '
                 'configs/_base_/datasets/imagecut2video.py)')
         source = mix[0]
         self._check_clip(source, 'source clip')
@@ -321,12 +368,16 @@ class ImageCut2Video(BaseTransform):
         src = [self._frame_anns(source, t) for t in range(len(source['img']))]
 
         frames = None
+        one = self._source_frame_id(src, rng)
         if rng.random() >= self.prob:
             status = NOT_DRAWN
-        elif not any(len(m) and m.any() for m, _, _ in src):
+        elif not any(
+                len(src[t][0]) and src[t][0].any()
+                for t in (range(len(src)) if one is None else [one])):
             status = NO_SOURCE
         else:
-            status, frames = self._paste(imgs, tgt, source['img'], src, rng)
+            status, frames = self._paste(imgs, tgt, source['img'], src, rng,
+                                         one)
         if frames is not None:
             frames = [(img, _drop_empty(anns)) for img, anns in frames]
             counts = {len(anns[1]) for _, anns in frames}

@@ -8,6 +8,8 @@ from typing import Tuple
 import cv2
 import numpy as np
 
+MASK_INTERPOLATIONS = ('nearest', 'any')
+
 
 def _as_channels(masks: np.ndarray) -> np.ndarray:
     """(N, H, W) -> (H, W, N) uint8, the layout cv2 expects (cv2.merge is
@@ -40,17 +42,27 @@ def _apply_stacked(masks: np.ndarray, size: Tuple[int, int], op) -> np.ndarray:
     return _from_channels(op(_as_channels(masks)), num)
 
 
-def resize_masks(masks: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
-    """Nearest-neighbour resize.
+def resize_masks(masks: np.ndarray,
+                 size: Tuple[int, int],
+                 mode: str = 'nearest') -> np.ndarray:
+    """Resize a mask stack.
 
     Args:
         masks (np.ndarray): (N, H, W) uint8 in {0, 1}.
         size (tuple[int, int]): output (height, width) in pixels.
+        mode (str): ``'nearest'``, or ``'any'``: bilinear then ``> 0``, as
+            upstream's ``F.interpolate(mode='bilinear').bool()`` (a pixel is
+            on when any source pixel it blends is on).
 
     Returns:
         np.ndarray: (N, height, width) uint8.
     """
     h, w = size
+    if mode == 'any':
+        return _apply_stacked(
+            masks, size, lambda stack: (cv2.resize(
+                stack.astype(np.float32), (w, h),
+                interpolation=cv2.INTER_LINEAR) > 0).astype(np.uint8))
     return _apply_stacked(
         masks, size, lambda stack: cv2.resize(
             stack, (w, h), interpolation=cv2.INTER_NEAREST))
