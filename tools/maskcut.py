@@ -151,7 +151,8 @@ def format_summary(s):
     kinds = ', '.join(f'{k}: {v}' for k, v in s['skipped_by_kind'].items())
     lines = [
         f'MaskCut: {s["images"]} images, {s["labelled"]} labelled with '
-        f'{s["masks"]} masks, {s["skipped"]} skipped' +
+        f'{s["masks"]} masks ({s.get("without_masks", 0)} of them with '
+        f'none), {s["skipped"]} skipped' +
         (f' ({kinds})' if kinds else '') + f' -> {s["out"]}',
         f'skipped images and reasons: {s["skipped_file"]}',
         f'this run: {s["processed"]} images in {s["seconds"]:.1f} s '

@@ -40,5 +40,8 @@ maskcut = dict(
 engine = dict(
     batch_size=1,  # images per ViT forward (and batched NCut)
     min_image_size=16,  # shorter side below this: skipped, with reason
+    # EXIF orientation ignored, as upstream and the training pipelines
+    # (color_ignore_orientation); True rotates (then train with 'color')
+    exif_transpose=False,
     flush_every=50,  # images per atomically written part file
     flush_seconds=120)  # ... or write one at least this often

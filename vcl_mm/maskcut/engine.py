@@ -17,7 +17,8 @@ Rank ``r`` of ``W`` takes the images ``r, r + W, ...`` of the sorted
 listing; a re-run skips images that already have a record, so an
 interrupted run finishes where it stopped and the final JSON equals an
 uninterrupted run's. Known input problems (unreadable, truncated, too
-small, no mask survives) become skip records; anything else is a bug and
+small) become skip records; an image whose masks were all rejected is
+recorded without annotations (as upstream); anything else is a bug and
 stops the job (after flushing the results so far).
 """
 import glob
@@ -196,13 +197,11 @@ class PartStore:
 
 
 def _image_record(name, shape, masks):
+    """The JSON record of a labelled image. An image whose masks were all
+    rejected (NCut rules, CRF, resizing) is recorded without annotations,
+    as upstream's MaskCut does: the video recipe keeps such images as
+    targets that carry pasted objects only."""
     h, w = shape[:2]
-    if not masks:
-        return dict(
-            file_name=name,
-            skip='no mask',
-            detail='no mask survived the NCut rules, the CRF and the '
-            'resizing')
     return dict(
         file_name=name,
         width=w,
@@ -217,6 +216,7 @@ def run_shard(pipeline,
               world_size=1,
               batch_size=1,
               min_size=16,
+              exif_transpose=False,
               flush_every=50,
               flush_seconds=120.,
               progress=True,
@@ -233,6 +233,8 @@ def run_shard(pipeline,
             rank's whole share, so a resumed run batches images as the
             first run did.
         min_size (int): images with a shorter side below this are skipped.
+        exif_transpose (bool): apply EXIF orientation when reading (default
+            False, as upstream and the training pipelines).
         flush_every (int): records per part file.
         flush_seconds (float): also write a part file when this long has
             passed since the last one.
@@ -266,7 +268,9 @@ def run_shard(pipeline,
             t = time.perf_counter()
             for name in batch:
                 try:
-                    loaded.append(load_image(listing.path(name), min_size))
+                    loaded.append(
+                        load_image(listing.path(name), min_size,
+                                   exif_transpose))
                     names.append(name)
                 except SkipImage as err:
                     pending.append(
@@ -361,14 +365,17 @@ def _weights_identity(model_cfg):
     return [osp.abspath(path), stat.st_size, stat.st_mtime_ns]
 
 
-def run_settings(model_cfg, maskcut_cfg, source, min_size):
+        without_masks=sum(not e['masks'] for e in entries),
+def run_settings(model_cfg, maskcut_cfg, source, min_size,
+                 exif_transpose=False):
     """What a run's results depend on (stored in ``meta.json``)."""
     return dict(
         input=osp.abspath(source),
         model=dict(model_cfg),
         weights=_weights_identity(model_cfg),
         maskcut=dict(maskcut_cfg),
-        min_image_size=min_size)
+        min_image_size=min_size,
+        exif_transpose=bool(exif_transpose))
 
 
 def run_maskcut(model_cfg,
@@ -412,7 +419,8 @@ def run_maskcut(model_cfg,
     min_size = engine_cfg.get('min_image_size', 16)
     listing = list_images(source)
     store = PartStore(out + '.parts',
-                      run_settings(model_cfg, maskcut_cfg, source, min_size))
+                      run_settings(model_cfg, maskcut_cfg, source, min_size,
+                                   exif))
     store.check_settings()
     extractor = MODELS.build(dict(model_cfg))
     pipeline = MaskCutPipeline(extractor, device=device, **maskcut_cfg)
@@ -429,6 +437,7 @@ def run_maskcut(model_cfg,
         flush_every=engine_cfg.get('flush_every', 50),
         flush_seconds=engine_cfg.get('flush_seconds', 120.),
         progress=progress and rank == 0,
+    exif = bool(engine_cfg.get('exif_transpose', False))
         fail_after=fail_after)
     if barrier is not None:
         barrier()
@@ -445,6 +454,7 @@ def run_maskcut(model_cfg,
         images_per_second=new / max(seconds, 1e-9),
         # rank 0's own share
         stage_seconds_per_image={
+        exif_transpose=exif,
             k: v / n
             for k, v in sorted(pipeline.timings.items())
         })

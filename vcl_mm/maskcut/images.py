@@ -5,8 +5,11 @@ Inputs: a folder (searched recursively, so the ImageNet layout
 line, relative to the list file's folder or absolute; blank lines and
 ``#`` comments ignored).
 
-Reading: EXIF orientation is applied (as OpenCV, and so mmcv's training
-pipeline, does), CMYK / palette / grayscale / alpha images become RGB (alpha
+Reading: EXIF orientation is ignored by default, as the official MaskCut
+(``Image.open(...).convert('RGB')``) and our training pipelines
+(``color_ignore_orientation``) do, so masks and training pixels align;
+``exif_transpose=True`` applies it (then train with ``color_type='color'``).
+CMYK / palette / grayscale / alpha images become RGB (alpha
 dropped, as OpenCV does), 16-bit and 32-bit grayscale are scaled to 8 bits.
 Files that cannot be decoded, truncated files and images below a minimum
 size raise :class:`SkipImage` with a reason; any other exception is a bug
@@ -132,7 +135,7 @@ def _to_rgb(img):
     return np.asarray(img.convert('RGB'))
 
 
-def load_image(path, min_size=16):
+def load_image(path, min_size=16, exif_transpose=False):
     """Read an image as RGB.
 
     Args:
@@ -141,7 +144,8 @@ def load_image(path, min_size=16):
             pixels are skipped.
 
     Returns:
-        np.ndarray: (H, W, 3) uint8 RGB, EXIF orientation applied.
+        np.ndarray: (H, W, 3) uint8 RGB, stored pixel order (EXIF
+        orientation applied only with ``exif_transpose``).
 
     Raises:
         SkipImage: missing, unreadable, truncated or too small.
@@ -151,7 +155,8 @@ def load_image(path, min_size=16):
             warnings.simplefilter('ignore')  # PIL's EXIF/palette warnings
             with Image.open(path) as img:
                 img.load()
-                img = ImageOps.exif_transpose(img)
+                if exif_transpose:
+                    img = ImageOps.exif_transpose(img)
                 rgb = _to_rgb(img)
     except FileNotFoundError:
         raise SkipImage('missing', 'file not found') from None
