@@ -27,9 +27,7 @@ load_from = 'checkpoints/cutler_mask2former_r50_imagenet.pth'
 model = dict(
     track_head=dict(
         # must equal the frames per clip of the dataset base
-        num_frames={{_base_.num_frames}},
-        # float32 under AMP, as upstream
-        pixel_decoder=dict(type='FP32MSDeformAttnPixelDecoder')))
+        num_frames={{_base_.num_frames}}))
 
 optim_wrapper = dict(type='DeviceAmpOptimWrapper')
 

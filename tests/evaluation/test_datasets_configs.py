@@ -160,6 +160,15 @@ def test_eval_configs_load_and_name_their_data(name):
     assert cfg.model.test_cfg.topk == 10
     assert cfg.custom_imports['imports'] == ['vcl_mm']
     assert ds.pipeline[0].transforms[1].scale == (1333, 360)
+    # the official test: PIL bilinear resize, float16 autocast on GPUs
+    # with the pixel decoder in float32, stored pixels (no EXIF rotation)
+    load, resize = ds.pipeline[0].transforms
+    assert load.color_type == 'color_ignore_orientation'
+    assert (resize.backend, resize.interpolation) == ('pillow', 'bilinear')
+    assert cfg.test_cfg.type == 'DeviceAutocastTestLoop'
+    assert cfg.test_cfg.fp16 == 'auto'
+    assert cfg.model.track_head.pixel_decoder.type == \
+        'FP32MSDeformAttnPixelDecoder'
     if 'davis' in name:
         assert ds.pipeline[-1].meta_keys == ('seg_map_path', )
         assert ds.type == 'DAVISDataset'
@@ -203,3 +212,46 @@ def test_eval_config_runs_end_to_end(name, videos, tmp_path):
     metrics = Runner.from_cfg(cfg).test()
     key = 'davis/J&F-Mean' if 'davis' in name else 'youtube_vis/AP'
     assert key in metrics and np.isfinite(metrics[key])
+
+
+def test_pillow_resize_is_pil_bilinear():
+    """mmcv's pillow backend is detectron2's test resize (antialiased PIL
+    bilinear), unlike cv2's bilinear."""
+    import mmcv
+    from PIL import Image
+    img = np.random.default_rng(0).integers(0, 255, (90, 120, 3), np.uint8)
+    ours = mmcv.imresize(img, (48, 36), backend='pillow',
+                         interpolation='bilinear')
+    pil = np.asarray(Image.fromarray(img).resize((48, 36), Image.BILINEAR))
+    np.testing.assert_array_equal(ours, pil)
+    cv2_like = mmcv.imresize(img, (48, 36), interpolation='bilinear')
+    assert (cv2_like != pil).any()
+
+
+@pytest.mark.parametrize('mode, on_cuda, expected', [('auto', False, False),
+                                                     ('auto', True, True),
+                                                     (True, False, True),
+                                                     (False, True, False)])
+def test_test_loop_precision_follows_the_device(monkeypatch, mode, on_cuda,
+                                                expected):
+    """'auto': float16 autocast on CUDA only; float32 on CPU."""
+    import torch
+    from mmengine.runner import TestLoop
+
+    import vcl_mm.engine.loops as loops
+    loop = loops.DeviceAutocastTestLoop.__new__(loops.DeviceAutocastTestLoop)
+    loop.fp16_mode = mode
+    loop._runner = type('R', (), {'model': torch.nn.Linear(2, 2)})()
+    monkeypatch.setattr(loops, 'wants_fp16', lambda model: on_cuda)
+    seen = []
+    monkeypatch.setattr(TestLoop, 'run', lambda self: seen.append(self.fp16))
+    loop.run()
+    assert seen == [expected]
+
+
+def test_cpu_models_test_in_float32():
+    import torch
+
+    from vcl_mm.engine.loops import wants_fp16
+    assert not wants_fp16(torch.nn.Linear(2, 2))
+    assert not wants_fp16(torch.nn.Module())  # no parameters

@@ -1,4 +1,5 @@
 """Runner pieces. Importing this package registers its components."""
+from .loops import DeviceAutocastTestLoop
 from .optim_wrapper import DeviceAmpOptimWrapper
 
-__all__ = ['DeviceAmpOptimWrapper']
+__all__ = ['DeviceAmpOptimWrapper', 'DeviceAutocastTestLoop']

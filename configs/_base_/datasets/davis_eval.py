@@ -12,8 +12,19 @@ test_pipeline = [
     dict(
         type='TransformBroadcaster',
         transforms=[
-            dict(type='LoadImageFromFile', backend_args=backend_args),
-            dict(type='Resize', scale=(1333, 360), keep_ratio=True),
+            # pixels as stored (no EXIF rotation), as MaskCut, training
+            # and the demo read them
+            dict(
+                type='LoadImageFromFile',
+                color_type='color_ignore_orientation',
+                backend_args=backend_args),
+            # detectron2's test resize: PIL bilinear (antialiased)
+            dict(
+                type='Resize',
+                scale=(1333, 360),
+                keep_ratio=True,
+                backend='pillow',
+                interpolation='bilinear'),
         ]),
     dict(type='PackTrackInputs', meta_keys=('seg_map_path', ))
 ]
@@ -40,4 +51,6 @@ test_dataloader = dict(
 # (evaluable offline with tools/analysis/eval_davis.py).
 test_evaluator = dict(
     type='DAVISMetric', max_proposals=20, bound_th=0.008, outfile_dir=None)
-test_cfg = dict(type='TestLoop')
+# upstream tests under float16 autocast on GPUs (pixel decoder in float32);
+# 'auto': float16 on CUDA, float32 on CPU
+test_cfg = dict(type='DeviceAutocastTestLoop', fp16='auto')

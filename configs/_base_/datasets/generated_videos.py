@@ -16,7 +16,9 @@ train_pipeline = [
         type='TransformBroadcaster',
         share_random_params=True,
         transforms=[
-            dict(type='LoadImageFromFile'),
+            dict(
+                type='LoadImageFromFile',
+                color_type='color_ignore_orientation'),
             dict(type='LoadTrackAnnotations', with_mask=True),
             dict(type='Resize', scale=frame_scale, keep_ratio=True),
             dict(type='RandomFlip', prob=0.5),
@@ -27,7 +29,9 @@ test_pipeline = [
     dict(
         type='TransformBroadcaster',
         transforms=[
-            dict(type='LoadImageFromFile'),
+            dict(
+                type='LoadImageFromFile',
+                color_type='color_ignore_orientation'),
             dict(type='Resize', scale=frame_scale, keep_ratio=True),
             dict(type='LoadTrackAnnotations', with_mask=True),
         ]),

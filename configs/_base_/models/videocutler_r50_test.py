@@ -7,7 +7,11 @@ _base_ = './video_mask2former_r50.py'
 
 model = dict(
     type='VideoCutLER',
-    track_head=dict(type='VideoCutLERTrackHead'),
+    track_head=dict(
+        type='VideoCutLERTrackHead',
+        # float32 under autocast (test fp16 on GPU, AMP training), as
+        # upstream
+        pixel_decoder=dict(type='FP32MSDeformAttnPixelDecoder')),
     test_cfg=dict(
         topk=10,
         score_thr=None,

@@ -42,7 +42,9 @@ train_pipeline = [
         type='TransformBroadcaster',
         share_random_params=True,
         transforms=[
-            dict(type='LoadImageFromFile'),
+            dict(
+                type='LoadImageFromFile',
+                color_type='color_ignore_orientation'),
             dict(type='LoadTrackAnnotations', with_mask=True),
             dict(
                 type='RandomChoiceResize',
@@ -56,7 +58,9 @@ test_pipeline = [
     dict(
         type='TransformBroadcaster',
         transforms=[
-            dict(type='LoadImageFromFile'),
+            dict(
+                type='LoadImageFromFile',
+                color_type='color_ignore_orientation'),
             dict(type='Resize', scale=(1333, 360), keep_ratio=True),
         ]),
     dict(type='PackTrackInputs')
