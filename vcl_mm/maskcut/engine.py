@@ -346,6 +346,7 @@ def merge_parts(listing, store, out, skipped_file=None):
     return dict(
         images=len(listing.files),
         labelled=len(entries),
+        without_masks=sum(not e['masks'] for e in entries),
         masks=len(coco['annotations']),
         skipped=len(skipped),
         skipped_by_kind=dict(
@@ -365,7 +366,6 @@ def _weights_identity(model_cfg):
     return [osp.abspath(path), stat.st_size, stat.st_mtime_ns]
 
 
-        without_masks=sum(not e['masks'] for e in entries),
 def run_settings(model_cfg, maskcut_cfg, source, min_size,
                  exif_transpose=False):
     """What a run's results depend on (stored in ``meta.json``)."""
@@ -417,6 +417,7 @@ def run_maskcut(model_cfg,
     from .features import DinoViTKeyExtractor  # noqa: F401 (registers)
     engine_cfg = dict(engine_cfg or {})
     min_size = engine_cfg.get('min_image_size', 16)
+    exif = bool(engine_cfg.get('exif_transpose', False))
     listing = list_images(source)
     store = PartStore(out + '.parts',
                       run_settings(model_cfg, maskcut_cfg, source, min_size,
@@ -434,10 +435,10 @@ def run_maskcut(model_cfg,
         world_size=world_size,
         batch_size=engine_cfg.get('batch_size', 1),
         min_size=min_size,
+        exif_transpose=exif,
         flush_every=engine_cfg.get('flush_every', 50),
         flush_seconds=engine_cfg.get('flush_seconds', 120.),
         progress=progress and rank == 0,
-    exif = bool(engine_cfg.get('exif_transpose', False))
         fail_after=fail_after)
     if barrier is not None:
         barrier()
@@ -454,7 +455,6 @@ def run_maskcut(model_cfg,
         images_per_second=new / max(seconds, 1e-9),
         # rank 0's own share
         stage_seconds_per_image={
-        exif_transpose=exif,
             k: v / n
             for k, v in sorted(pipeline.timings.items())
         })
