@@ -4,6 +4,7 @@ Examples::
 
     python tools/maskcut.py --input data/imagenet/train --out maskcut.json
     python tools/maskcut.py --input list.txt --out out.json --no-crf
+    python tools/maskcut.py --input photo.jpg --out photo_masks.json
     torchrun --nproc_per_node 4 tools/maskcut.py --input DIR --out OUT.json \\
         --launcher pytorch --device cuda
 
@@ -35,7 +36,8 @@ def parse_args(argv=None):
         '--input',
         required=True,
         help='image folder (searched recursively, e.g. ImageNet class/'
-        'x.JPEG) or text file with one image path per line')
+        'x.JPEG), a single image, or a text file with one image path per '
+        'line')
     parser.add_argument('--out', required=True, help='output COCO JSON')
     parser.add_argument(
         '--config',

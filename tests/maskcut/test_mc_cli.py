@@ -3,6 +3,7 @@ import importlib.util
 import json
 import os
 import os.path as osp
+import shutil
 import subprocess
 import sys
 
@@ -39,6 +40,8 @@ def job(tmp_path_factory):
         str(root / 'imgs'), [(96, 128), (128, 96), (80, 80), (64, 112)],
         seed=2)
     (root / 'tiny.py').write_text(TINY_CONFIG)
+    # bytes that are neither an image nor UTF-8 text
+    (root / 'weights.bin').write_bytes(bytes(range(256)) * 4)
     return root
 
 
@@ -72,9 +75,11 @@ def test_cli_in_process(job, capsys):
     (['--tau', '2'], '--tau'),
     (['--weights', '/nonexistent/dino.pth'], 'DINO weights not found'),
     (['--launcher', 'pytorch'], 'torchrun'),
+    (['--input', '{job}/weights.bin'], 'neither an image'),
 ])
 def test_cli_input_errors_exit_2(job, capsys, args, message):
     tool = _tool('tools/maskcut.py', 'maskcut_tool')
+    args = [a.replace('{job}', str(job)) for a in args]
     base = ['--input', str(job / 'imgs'), '--out', str(job / 'e.json')]
     if '--config' not in args and '--weights' not in args:
         base += ['--config', str(job / 'tiny.py')]
@@ -83,6 +88,86 @@ def test_cli_input_errors_exit_2(job, capsys, args, message):
     assert exit_.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0]
+
+
+def _run_tool(job, *args):
+    tool = _tool('tools/maskcut.py', 'maskcut_tool')
+    tool.main(
+        ['--config',
+         str(job / 'tiny.py'), '--device', 'cpu', '--no-progress'] +
+        [str(a) for a in args])
+
+
+def test_cli_single_image_input(job, tmp_path, capsys):
+    """issue 12, case 1: ``--input photo.jpg`` labels that one image."""
+    out = tmp_path / 'one.json'
+    _run_tool(job, '--input', job / 'imgs' / '001.jpg', '--out', out)
+    assert 'MaskCut: 1 images' in capsys.readouterr().out
+    names = [im['file_name'] for im in json.loads(out.read_text())['images']]
+    skipped = (tmp_path / 'one.skipped.txt').read_text().splitlines()[1:]
+    assert names + [line.split('\t')[0] for line in skipped] == ['001.jpg']
+
+
+@pytest.mark.parametrize('kind, message', [
+    ('parent is a file', 'is a file, not a folder'),
+    ('read-only folder', 'is not writable'),
+    ('existing directory', 'is a directory'),
+    ('parts folder is a file', 'where partial results go'),
+])
+def test_cli_unwritable_out_is_refused_before_any_work(job, tmp_path, capsys,
+                                                       monkeypatch, kind,
+                                                       message):
+    """issue 12, cases 2 and 3: one line, exit 2, nothing labelled."""
+    if kind == 'parent is a file':
+        (tmp_path / 'file').write_text('x')
+        out = tmp_path / 'file' / 'out.json'
+    elif kind == 'read-only folder':
+        folder = tmp_path / 'ro'
+        folder.mkdir()
+        folder.chmod(0o555)
+        out = folder / 'out.json'
+        if os.access(folder, os.W_OK):  # root writes anyway: simulate
+            import tempfile
+            real = tempfile.TemporaryFile
+
+            def refuse(*args, dir=None, **kwargs):
+                if dir is not None and osp.samefile(dir, folder):
+                    raise PermissionError(13, 'Permission denied')
+                return real(*args, dir=dir, **kwargs)
+
+            monkeypatch.setattr(tempfile, 'TemporaryFile', refuse)
+    elif kind == 'existing directory':
+        out = tmp_path / 'out.json'
+        out.mkdir()
+    else:
+        out = tmp_path / 'out.json'
+        (tmp_path / 'out.json.parts').write_text('x')
+    with pytest.raises(SystemExit) as exit_:
+        _run_tool(job, '--input', job / 'imgs', '--out', out)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0] and str(out) in err[0]
+    if kind != 'parts folder is a file':
+        assert not osp.exists(str(out) + '.parts')  # refused at the start
+    assert not osp.isfile(out)
+
+
+@pytest.mark.parametrize('umask', [0o022, 0o007])
+def test_cli_outputs_honour_the_umask(job, tmp_path, umask):
+    """issue 12, case 4: the JSON is readable as the umask allows, like the
+    skipped-images file (not mkstemp's 0o600)."""
+    out = tmp_path / 'perm.json'
+    (tmp_path / 'one').mkdir()
+    shutil.copy(job / 'imgs' / '002.jpg', tmp_path / 'one')
+    old = os.umask(umask)
+    try:
+        _run_tool(job, '--input', tmp_path / 'one', '--out', out)
+    finally:
+        os.umask(old)
+    want = 0o666 & ~umask
+    for path in (out, tmp_path / 'perm.skipped.txt',
+                 tmp_path / 'perm.json.parts' / 'meta.json'):
+        assert os.stat(path).st_mode & 0o777 == want, path
 
 
 @pytest.mark.dist

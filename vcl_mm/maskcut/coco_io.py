@@ -79,14 +79,24 @@ def build_coco(entries, description='MaskCut pseudo-labels (vcl_mm)'):
         categories=CATEGORIES)
 
 
+def _umask():
+    """The process umask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_json_atomic(path, obj):
     """Write JSON to a temporary file next to ``path``, then rename it, so
-    readers never see a partial file."""
+    readers never see a partial file. The file gets the permissions of a
+    plain ``open(path, 'w')`` (0o666 minus the umask), not ``mkstemp``'s
+    private 0o600."""
     folder = osp.dirname(osp.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
         dir=folder, prefix='.' + osp.basename(path) + '.', suffix='.tmp')
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, 'w') as f:
             json.dump(obj, f)
             f.flush()

@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from vcl_mm.utils import InputError
+from vcl_mm.utils import InputError, require_writable
 from .coco_io import build_coco, encode_mask, write_json_atomic
 from .features import images_to_tensor
 from .images import SkipImage, list_images, load_image
@@ -40,8 +40,8 @@ from .ncut import maskcut_patch_masks_batch
 from .refine import CRF_DEFAULTS, refine_masks, resize_mask
 
 __all__ = [
-    'MaskCutPipeline', 'PartStore', 'run_shard', 'merge_parts', 'run_maskcut',
-    'skipped_path'
+    'MaskCutPipeline', 'PartStore', 'run_shard', 'check_outputs',
+    'merge_parts', 'run_maskcut', 'skipped_path'
 ]
 
 _DTYPES = dict(float32=torch.float32, float64=torch.float64)
@@ -304,6 +304,25 @@ def skipped_path(out):
     return base + '.skipped.txt'
 
 
+def check_outputs(out, skipped_file=None):
+    """Refuse, before any work, outputs that could not be written: ``out``
+    or the skipped-images file being a directory, a parent being a file, a
+    folder without write permission, or the parts folder being a file.
+
+    Raises:
+        InputError: naming the path and what to do.
+    """
+    hint = 'pass another --out'
+    require_writable(out, 'output JSON', hint)
+    require_writable(
+        skipped_file or skipped_path(out), 'skipped-images file',
+        'pass another --skipped' if skipped_file else 'pass --skipped')
+    parts = out + '.parts'
+    if osp.exists(parts) and not osp.isdir(parts):
+        raise InputError(f'{parts} (where partial results go) is a file; '
+                         f'move it away or {hint}')
+
+
 def merge_parts(listing, store, out, skipped_file=None):
     """Write the final JSON and the skipped-images file.
 
@@ -418,6 +437,7 @@ def run_maskcut(model_cfg,
     engine_cfg = dict(engine_cfg or {})
     min_size = engine_cfg.get('min_image_size', 16)
     exif = bool(engine_cfg.get('exif_transpose', False))
+    check_outputs(out, skipped_file)
     listing = list_images(source)
     store = PartStore(out + '.parts',
                       run_settings(model_cfg, maskcut_cfg, source, min_size,

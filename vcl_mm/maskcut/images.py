@@ -1,9 +1,9 @@
 """Which images to label, and reading them robustly.
 
 Inputs: a folder (searched recursively, so the ImageNet layout
-``class/xxx.JPEG`` and flat folders both work) or a list file (one path per
-line, relative to the list file's folder or absolute; blank lines and
-``#`` comments ignored).
+``class/xxx.JPEG`` and flat folders both work), a single image file, or a
+list file (UTF-8 text, one path per line, relative to the list file's
+folder or absolute; blank lines and ``#`` comments ignored).
 
 Reading: EXIF orientation is ignored by default, as the official MaskCut
 (``Image.open(...).convert('RGB')``) and our training pipelines
@@ -68,18 +68,25 @@ class ImageList:
         return name if osp.isabs(name) else osp.join(self.root, name)
 
 
+def _is_image_name(path, extensions):
+    return osp.splitext(path)[1].lower() in extensions
+
+
 def list_images(source, extensions=IMAGE_EXTENSIONS):
-    """List the images of a folder (recursively, sorted) or a list file.
+    """List the images of a folder (recursively, sorted), a single image
+    file or a list file.
 
     Args:
-        source (str): folder or list file.
+        source (str): folder, image file (one of ``extensions``) or list
+            file (UTF-8 text).
         extensions (tuple[str]): lower-case extensions of image files.
 
     Returns:
         ImageList
 
     Raises:
-        InputError: ``source`` does not exist or holds no image.
+        InputError: ``source`` does not exist, holds no image, or is a
+            file that is neither an image nor a text list.
     """
     if osp.isdir(source):
         root = osp.abspath(source)
@@ -97,23 +104,40 @@ def list_images(source, extensions=IMAGE_EXTENSIONS):
         listing = ImageList(root, sorted(files), ignored=ignored)
         what = (f'no image files ({", ".join(extensions)}) found in '
                 f'{source}')
+    elif osp.isfile(source) and _is_image_name(source, extensions):
+        path = osp.abspath(source)
+        listing = ImageList(osp.dirname(path), [osp.basename(path)])
+        what = ''
     elif osp.isfile(source):
-        root = osp.dirname(osp.abspath(source))
+        try:
+            with open(source, encoding='utf-8-sig') as f:
+                text = f.read()
+        except UnicodeDecodeError:
+            text = None
+        if text is None or '\0' in text:
+            raise InputError(
+                f'input {source} is neither an image '
+                f'({", ".join(extensions)}) nor a text file listing image '
+                'paths; pass a folder of images, an image, or a list '
+                'file with one path per line')
         seen, files, lines = set(), [], 0
-        with open(source) as f:
-            for line in f:
-                name = line.strip()
-                if not name or name.startswith('#'):
-                    continue
-                lines += 1
-                if name not in seen:
-                    seen.add(name)
-                    files.append(name)
-        listing = ImageList(root, files, duplicates=lines - len(files))
+        for line in text.split('\n'):
+            name = line.strip()
+            if not name or name.startswith('#'):
+                continue
+            lines += 1
+            if name not in seen:
+                seen.add(name)
+                files.append(name)
+        listing = ImageList(
+            osp.dirname(osp.abspath(source)),
+            files,
+            duplicates=lines - len(files))
         what = f'the list file {source} names no image'
     else:
         raise InputError(f'input not found: {source} (pass a folder of '
-                         'images or a text file with one path per line)')
+                         'images, an image, or a text file with one path '
+                         'per line)')
     if not listing.files:
         raise InputError(what)
     return listing

@@ -1,7 +1,7 @@
 from .checkpoint import load_local_checkpoint, register_checkpoint_loader
-from .errors import InputError, require_dir, require_file
+from .errors import InputError, require_dir, require_file, require_writable
 
 __all__ = [
-    'InputError', 'require_file', 'require_dir', 'load_local_checkpoint',
-    'register_checkpoint_loader'
+    'InputError', 'require_file', 'require_dir', 'require_writable',
+    'load_local_checkpoint', 'register_checkpoint_loader'
 ]

@@ -6,6 +6,7 @@ The entry points in ``tools/`` catch it and print that one line instead of a
 traceback from deep inside the runner.
 """
 import os
+import tempfile
 
 
 class InputError(Exception):
@@ -40,4 +41,46 @@ def require_dir(path, what='directory', hint=None):
         if hint:
             msg += f' ({hint})'
         raise InputError(msg)
+    return path
+
+
+def require_writable(path, what='output file', hint=None):
+    """Raise :class:`InputError` unless a file can be written at ``path``.
+
+    Creates the missing parent folders and writes (and removes) a probe
+    file there, so a long job fails at the start instead of at its first
+    write: ``path`` being a directory, a parent being a regular file, or a
+    folder without write permission are named in the message.
+
+    Args:
+        path (str | os.PathLike): the file to be written.
+        what (str): what the file is, e.g. ``'output JSON'``.
+        hint (str, optional): what the user should do, appended to the
+            message (default: choose another path).
+
+    Returns:
+        str: ``path`` as a string, for chaining.
+    """
+    path = os.fspath(path)
+    hint = hint or 'choose another path'
+    if os.path.isdir(path):
+        raise InputError(f'{what} {path} is a directory, not a file name '
+                         f'({hint}, e.g. {os.path.join(path, "out.json")})')
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        blocker = folder
+        while blocker and not os.path.exists(blocker):
+            blocker = os.path.dirname(blocker)
+        if os.path.exists(blocker) and not os.path.isdir(blocker):
+            reason = f'{blocker} is a file, not a folder'
+        elif isinstance(err, PermissionError):
+            reason = f'the folder {blocker} is not writable'
+        else:
+            reason = err.strerror or type(err).__name__
+        raise InputError(f'cannot write the {what} {path}: {reason} '
+                         f'({hint})') from None
     return path
