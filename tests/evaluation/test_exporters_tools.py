@@ -123,6 +123,85 @@ def test_eval_ytvis_tool(videos, tmp_path, capsys):
     assert 'video id 99' in capsys.readouterr().err
 
 
+def _runs_rle(runs, h, w):
+    """Compressed RLE (counts str) with exactly these runs, valid or not."""
+    rle = mask_utils.frPyObjects(dict(counts=runs, size=[h, w]), h, w)
+    return dict(size=[h, w], counts=rle['counts'].decode('ascii'))
+
+
+@pytest.mark.parametrize('kind, message', [
+    ('runs beyond the frame', 'covering'),
+    ('uncompressed runs beyond the frame', 'covering'),
+    ('runs short of the frame', 'covering'),
+    ('counts not RLE', 'not valid compressed RLE'),
+    ('NaN score', 'score nan'),
+    ('null score', 'score None'),
+    ('infinite score', 'score inf'),
+    ('text score', "score '0.9'"),
+])
+def test_eval_ytvis_tool_refuses_malformed_results(videos, tmp_path, capsys,
+                                                   kind, message):
+    """issue 12, cases 5 and 6: one line naming the result, exit 2."""
+    official = json.load(open(videos['ytvis_official']))
+    results = _gt_tracks_as_results(official)
+    res = results[1]
+    t = next(k for k, s in enumerate(res['segmentations']) if s is not None)
+    h, w = res['segmentations'][t]['size']
+    seg = {
+        'runs beyond the frame':
+        _runs_rle([h * w - 10, 20], h, w),
+        'uncompressed runs beyond the frame':
+        dict(size=[h, w], counts=[h * w - 10, 20]),
+        'runs short of the frame':
+        _runs_rle([h * w - 30, 20], h, w),
+        'counts not RLE':
+        dict(size=[h, w], counts='abc~'),
+    }.get(kind)
+    if seg is not None:
+        res['segmentations'][t] = seg
+    else:
+        res['score'] = {
+            'NaN score': float('nan'),
+            'null score': None,
+            'infinite score': float('inf'),
+            'text score': '0.9'
+        }[kind]
+    res_path = tmp_path / 'bad.json'
+    json.dump(results, open(res_path, 'w'))
+    with pytest.raises(SystemExit) as e:
+        eval_ytvis.main([videos['ytvis_official'], str(res_path)])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith('error: result 1 ')
+    assert message in err[0]
+
+
+@pytest.mark.parametrize('tool', ['eval_ytvis', 'eval_davis'])
+def test_eval_tools_refuse_an_unwritable_out_before_evaluating(
+        videos, tmp_path, capsys, tool):
+    """issue 12, case 2 for the other tools writing an --out file."""
+    (tmp_path / 'file').write_text('x')
+    out = str(tmp_path / 'file' / 'stats.json')
+    if tool == 'eval_ytvis':
+        argv = [videos['ytvis_official'], videos['ytvis_official']]
+    else:
+        argv = [
+            '--davis-root', videos['root'], '--results-dir',
+            videos['davis_ann_dir'], '--resolution', ''
+        ]
+    with pytest.raises(SystemExit) as e:
+        {
+            'eval_ytvis': eval_ytvis,
+            'eval_davis': eval_davis
+        }[tool].main(argv + ['--out', out])
+    assert e.value.code == 2
+    captured = capsys.readouterr()
+    assert 'evaluation' not in captured.out  # refused before evaluating
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1 and out in err[0]
+    assert 'is a file, not a folder' in err[0]
+
+
 def test_eval_davis_tool(videos, tmp_path, capsys):
     res_dir = tmp_path / 'res'
     shutil.copytree(videos['davis_ann_dir'], res_dir)

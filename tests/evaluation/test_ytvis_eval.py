@@ -264,6 +264,47 @@ def test_bad_input_names_the_video():
         evaluate_ytvis(gt, [make_res(7, g, .5, category_id=5)])
     with pytest.raises(InputError, match='not found'):
         evaluate_ytvis('/nonexistent/gt.json', [make_res(7, g, .5)])
+    with pytest.raises(InputError, match=r'video id \[7\]'):
+        evaluate_ytvis(gt, [make_res([7], g, .5)])  # unhashable id
+    with pytest.raises(InputError, match=r'category id \[1\]'):
+        evaluate_ytvis(gt, [make_res(7, g, .5, category_id=[1])])
+
+
+def test_rle_run_totals_of_pycocotools_encodings_are_the_mask_size():
+    from pycocotools import mask as mask_utils
+    rng = np.random.default_rng(0)
+    counts, want = [], []
+    for h, w in [(1, 1), (3, 7), (20, 20), (64, 48), (300, 5), (1000, 900)]:
+        for p in (0., .001, .5, 1.):
+            m = np.asfortranarray((rng.random((h, w)) < p).astype(np.uint8))
+            rle = mask_utils.encode(m)
+            counts.append(rle['counts'] if p < .5 else rle['counts'].decode())
+            want.append(h * w)
+    counts += [b'', 'abc~', 'é', b'0' * 13 + b'`' * 13 + b'0']
+    want += [0, -1, -1, -1]
+    assert Y.rle_run_totals(counts).tolist() == want
+
+
+@pytest.mark.parametrize('runs',
+                         [[H * W - 5, 10], [H * W - 10], [0, H * W, 1]])
+def test_rle_whose_runs_do_not_cover_the_frame_is_refused(runs):
+    """issue 12, case 5 (API level; the tool test is in
+    test_exporters_tools.py)."""
+    g = [box(H, W, 0, 10, 0, 10)] * 2
+    gt = make_gt([(7, H, W, 2, [dict(masks=g)])])
+    res = make_res(7, g, .5)
+    res['segmentations'][1] = dict(size=[H, W], counts=runs)
+    with pytest.raises(
+            InputError,
+            match=r'result 0 \(video 7\), frame 1: '
+            'the RLE has runs covering'):
+        evaluate_ytvis(gt, [res])
+    # the same check protects the ground truth
+    gt['annotations'][0]['segmentations'][0] = dict(size=[H, W], counts=runs)
+    with pytest.raises(
+            InputError, match='ground-truth annotation 1 of '
+            'video 7, frame 0'):
+        evaluate_ytvis(gt, [make_res(7, g, .5)])
 
 
 def test_uncompressed_and_polygon_ground_truth():

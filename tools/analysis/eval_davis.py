@@ -53,6 +53,9 @@ def main(argv=None):
 
     @cli_main
     def run():
+        from vcl_mm.utils import require_writable
+        if args.out:  # before the evaluation, not after it
+            require_writable(args.out, 'measures file', 'pass another --out')
         from vcl_mm.evaluation.functional.davis_eval import \
             format_davis_table
         from vcl_mm.evaluation.functional.davis_io import \
@@ -69,8 +72,6 @@ def main(argv=None):
               f'({time.time() - start:.1f} s)')
         print(format_davis_table(summary))
         if args.out:
-            folder = osp.dirname(osp.abspath(args.out))
-            os.makedirs(folder, exist_ok=True)
             with open(args.out, 'w') as f:
                 json.dump(summary, f, indent=1)
         return summary

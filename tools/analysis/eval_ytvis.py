@@ -40,6 +40,9 @@ def main(argv=None):
 
     @cli_main
     def run():
+        from vcl_mm.utils import require_writable
+        if args.out:  # before the evaluation, not after it
+            require_writable(args.out, 'statistics file', 'pass another --out')
         from vcl_mm.evaluation.functional.ytvis_eval import (STAT_NAMES,
                                                              evaluate_ytvis,
                                                              format_stats)
@@ -54,8 +57,6 @@ def main(argv=None):
         print(format_stats(stats))
         out = {k: float(stats[k]) for k in STAT_NAMES}
         if args.out:
-            folder = osp.dirname(osp.abspath(args.out))
-            os.makedirs(folder, exist_ok=True)
             with open(args.out, 'w') as f:
                 json.dump(out, f, indent=1)
         return out

@@ -28,10 +28,13 @@ come and keep only the small per-video matching records.
 
 Differences from the official code (on valid input the numbers are
 identical): bad input raises :class:`vcl_mm.utils.InputError` (results for
-unknown videos or categories, frame-count or mask-size mismatches, empty
-result lists) where the official code asserts, prints or silently truncates.
+unknown videos or categories, frame-count or mask-size mismatches, RLEs
+whose runs do not cover exactly height x width pixels, scores that are not
+finite numbers, empty result lists) where the official code asserts,
+prints, silently truncates or scores undefined pixels.
 """
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
@@ -43,9 +46,9 @@ from vcl_mm.utils import InputError
 
 __all__ = [
     'STAT_NAMES', 'YTVISParams', 'Track', 'VideoMatch', 'YTVISGroundTruth',
-    'load_json', 'to_rles', 'mask_areas', 'parse_ytvis_gt',
-    'parse_ytvis_results', 'video_iou', 'evaluate_video', 'accumulate',
-    'summarize', 'evaluate_ytvis', 'format_stats'
+    'load_json', 'to_rles', 'mask_areas', 'rle_run_totals', 'check_rle_runs',
+    'parse_ytvis_gt', 'parse_ytvis_results', 'video_iou', 'evaluate_video',
+    'accumulate', 'summarize', 'evaluate_ytvis', 'format_stats'
 ]
 
 #: Names of the 12 statistics, in the official order.
@@ -179,6 +182,102 @@ def mask_areas(tracks):
     return out
 
 
+def rle_run_totals(counts):
+    """Pixels covered by all runs of compressed RLE strings, vectorised.
+
+    Decodes as ``pycocotools``' ``rleFrString`` does (5 bits per character
+    from ``'0'``, continuation bit 0x20, sign bit 0x10 on a number's last
+    character, counts from the third on stored as differences to the count
+    two back, unsigned 32-bit counts) and sums the counts of each string.
+
+    Args:
+        counts (list[bytes | str]): compressed ``counts`` strings.
+
+    Returns:
+        np.ndarray: (N,) int64 sum of the runs per string, -1 where the
+        string is not valid compressed RLE.
+    """
+    n = len(counts)
+    bad = np.zeros(n, bool)
+    strs = []
+    for k, cnt in enumerate(counts):
+        if isinstance(cnt, str):
+            try:
+                cnt = cnt.encode('ascii')
+            except UnicodeEncodeError:
+                bad[k], cnt = True, b''
+        strs.append(cnt)
+    lens = np.fromiter(map(len, strs), np.int64, n)
+    totals = np.zeros(n, np.int64)
+    if lens.sum():
+        c = np.frombuffer(b''.join(strs), np.uint8).astype(np.int64) - 48
+        owner = np.repeat(np.arange(n), lens)  # string of each character
+        bad[owner[(c < 0) | (c > 63)]] = True
+        end = (c & 0x20) == 0  # the last character of a number
+        last = np.cumsum(lens)[lens > 0] - 1
+        bad[owner[last[~end[last]]]] = True  # unfinished last number
+        end[last] = True  # so no number runs into the next string
+        ends = np.flatnonzero(end)
+        starts = np.r_[0, ends[:-1] + 1]
+        length = ends - starts + 1
+        bad[owner[ends[length > 12]]] = True  # beyond 64 bits (valid: <= 7)
+        length = np.minimum(length, 12)
+        pos = np.minimum(
+            np.arange(len(c)) - np.repeat(starts, ends - starts + 1), 11)
+        x = np.add.reduceat((c & 0x1f) << (5 * pos), starts)
+        sign = (c[ends] & 0x10) != 0
+        x[sign] |= np.int64(-1) << (5 * length[sign])
+        string = owner[ends]  # string of each number, non-decreasing
+        first = np.flatnonzero(np.r_[True, string[1:] != string[:-1]])
+        j = np.arange(len(x)) - np.repeat(first, np.diff(np.r_[first, len(x)]))
+        # count j >= 3 is x_j + count j-2: a running sum along j = 1, 3, 5,
+        # ... and j = 2, 4, ... of each string (mod 2^32, as uint)
+        cnts = x.copy()
+        for parity in (0, 1):
+            sel = np.flatnonzero((j >= 1) & (j % 2 == parity))
+            if not len(sel):
+                continue
+            cum = np.cumsum(x[sel])
+            new = np.flatnonzero(np.r_[True,
+                                       string[sel][1:] != string[sel][:-1]])
+            before = np.r_[0, cum[:-1]][new]
+            cnts[sel] = cum - np.repeat(before, np.diff(np.r_[new, len(sel)]))
+        cnts &= 0xffffffff
+        totals[string[first]] = np.add.reduceat(cnts, first)
+    totals[bad] = -1
+    return totals
+
+
+def check_rle_runs(tracks, wheres):
+    """Raise :class:`InputError` unless the runs of every RLE cover exactly
+    its height x width pixels (``pycocotools`` would read past the mask, or
+    leave pixels undefined, and score the result).
+
+    Args:
+        tracks (list[list]): per track, per frame a compressed RLE dict
+            (``size`` already checked) or None.
+        wheres (list[str]): names the tracks in the message.
+    """
+    present = [(k, t, r) for k, rles in enumerate(tracks)
+               for t, r in enumerate(rles) if r is not None]
+    if not present:
+        return
+    totals = rle_run_totals([r['counts'] for _, _, r in present])
+    sizes = np.array(
+        [int(r['size'][0]) * int(r['size'][1]) for _, _, r in present],
+        np.int64)
+    wrong = np.flatnonzero(totals != sizes)
+    if len(wrong):
+        k, t, r = present[wrong[0]]
+        h, w = r['size']
+        got = ('is not valid compressed RLE' if totals[wrong[0]] < 0 else
+               f'has runs covering {totals[wrong[0]]} pixels')
+        raise InputError(
+            f'{wheres[k]}, frame {t}: the RLE {got}, the mask has {h}x{w}'
+            f' = {h * w}; encode each mask with pycocotools.mask.encode '
+            'at the video size')
+
+
 def _avg_area(values):
     """Official ``avg_area``: mean of the truthy values, 0 if there are none.
 
@@ -285,9 +384,12 @@ def parse_ytvis_gt(gt):
             raise InputError(f'{where}: {len(segs)} frames, the video has '
                              f'{video["length"]}')
         parsed.append(
-            (ann, to_rles(segs, video['height'], video['width'], where)))
-    all_areas = mask_areas([rles for _, rles in parsed])
-    for (ann, rles), areas in zip(parsed, all_areas):
+            (ann, to_rles(segs, video['height'], video['width'],
+                          where), where))
+    check_rle_runs([rles for _, rles, _ in parsed],
+                   [where for _, _, where in parsed])
+    all_areas = mask_areas([rles for _, rles, _ in parsed])
+    for (ann, rles, _), areas in zip(parsed, all_areas):
         json_areas = ann.get('areas')
         tracks[ann['video_id']].append(
             Track(
@@ -300,6 +402,15 @@ def parse_ytvis_gt(gt):
                 iscrowd=bool(ann.get('iscrowd', 0)),
                 areas=areas))
     return YTVISGroundTruth(videos=videos, cat_ids=cat_ids, tracks=tracks)
+
+
+def _known(key, table):
+    """``key in table``, False for unhashable keys (a JSON list or
+    dict where an id belongs)."""
+    try:
+        return key in table
+    except TypeError:
+        return False
 
 
 def parse_ytvis_results(results, gt):
@@ -329,7 +440,7 @@ def parse_ytvis_results(results, gt):
             raise InputError(f'result {i}: needs "video_id", "score", '
                              '"category_id" and "segmentations"')
         vid = res.get('video_id')
-        if vid not in gt.videos:
+        if not _known(vid, gt.videos):
             raise InputError(f'result {i}: video id {vid!r} is not in the '
                              'ground truth')
         video = gt.videos[vid]
@@ -337,7 +448,13 @@ def parse_ytvis_results(results, gt):
         for key in ('score', 'category_id'):
             if key not in res:
                 raise InputError(f'{where}: missing "{key}"')
-        if res['category_id'] not in cats:
+        score = res['score']
+        if (isinstance(score, bool) or not isinstance(score, (int, float))
+                or not math.isfinite(score)):
+            raise InputError(f'{where}: score {score!r} is not a finite '
+                             'number; write each score as a JSON number '
+                             '(e.g. 0.87)')
+        if not _known(res['category_id'], cats):
             raise InputError(f'{where}: category id {res["category_id"]!r} '
                              'is not a ground-truth category')
         segs = res['segmentations']
@@ -347,6 +464,9 @@ def parse_ytvis_results(results, gt):
                              f'{video["length"]} frames')
         parsed.append(
             (i, res, to_rles(segs, video['height'], video['width'], where)))
+    check_rle_runs(
+        [rles for _, _, rles in parsed],
+        [f'result {i} (video {res["video_id"]})' for i, res, _ in parsed])
     all_areas = mask_areas([rles for _, _, rles in parsed])
     for (i, res, rles), areas in zip(parsed, all_areas):
         dts[res['video_id']].append(
