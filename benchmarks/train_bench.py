@@ -66,9 +66,10 @@ def _train_cfg(path, data_root, short_side):
     inner.data_prefix = dict(img='images/')
     if short_side is not None:
         cfg.train_dataloader.batch_size = 1
-        for t in inner.pipeline:
-            if t['type'] == 'RandomChoiceResize':
-                t['scales'] = [(1333, short_side)]
+        for t in inner.pipeline:  # the clip-level resize
+            for a in t.get('transforms', []):
+                if a['type'] == 'RandomChoiceResize':
+                    a['scales'] = [(1333, short_side)]
     cfg.train_dataloader.num_workers = 0
     cfg.train_dataloader.persistent_workers = False
     cfg.load_from = None

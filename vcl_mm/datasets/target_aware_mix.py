@@ -20,6 +20,7 @@ from vcl_mm.utils import InputError
 
 _CACHE_ATTR = '_vcl_orientation_groups'
 
+
 def is_landscape(height: int, width: int) -> bool:
     """detectron2's grouping rule: landscape when ``w > h``."""
     return int(width) > int(height)

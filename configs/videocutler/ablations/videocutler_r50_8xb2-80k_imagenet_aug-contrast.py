@@ -5,8 +5,9 @@ _base_ = '../videocutler_r50_8xb2-80k_imagenet.py'
 frame_jitter_step = dict(
     _base_.frame_jitter_step,
     transforms=[
-        dict(a, brightness=None) for a in _base_.frame_jitter_step['transforms']
-        if a['type'] == 'RandomBrightnessContrast'
+        dict(t, brightness=None)
+        for t in _base_.frame_jitter_step['transforms']
+        if t['type'] == 'RandomBrightnessContrast'
     ])
 clip_pipeline = [
     frame_jitter_step if t == _base_.frame_jitter_step else t
