@@ -1,4 +1,5 @@
 """The video demo and a reduced quickstart, end to end (CPU)."""
+import importlib.util
 import json
 import os
 import os.path as osp
@@ -124,6 +125,122 @@ def test_demo_missing_weights(video, tmp_path):
                      str(tmp_path / 'none.pth'), '--out', str(tmp_path)])
     assert proc.returncode == 2
     assert 'checkpoint not found' in proc.stderr
+
+
+def demo_tool():
+    """tools/demo/video_demo.py as a module (run in-process)."""
+    spec = importlib.util.spec_from_file_location(
+        'video_demo_tool', osp.join(ROOT, 'tools', 'demo', 'video_demo.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_demo_expecting_error(args, capsys):
+    """Run the demo in-process; returns its one ``error:`` line."""
+    with pytest.raises(SystemExit) as exit_:
+        demo_tool().main(args + ['--device', 'cpu'])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert 'Traceback' not in err
+    line = err.strip().splitlines()[-1]
+    assert line.startswith('error: ')
+    return line
+
+
+@pytest.mark.parametrize('odd', [1, 2])
+def test_demo_resizes_frames_of_another_size_with_a_warning(
+        checkpoint, tmp_path, odd):
+    """issue 12, case 7: frame ``odd`` of 3 has another size."""
+    folder = tmp_path / 'frames'
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for t in range(3):
+        h, w = (36, 48) if t == odd else (40, 56)
+        Image.fromarray(rng.integers(0, 255, (h, w, 3),
+                                     np.uint8)).save(folder / f'{t:05d}.png')
+    out = tmp_path / 'out'
+    with pytest.warns(
+            UserWarning,
+            match=f'{odd:05d}.png is 48x36, the '
+            'first frame 56x40.*resized'):
+        demo_tool().main([
+            str(folder), CONFIG, checkpoint, '--out',
+            str(out), '--window', '3', '--short-side', '32', '--device', 'cpu'
+        ])
+    tracks = json.load(open(out / 'tracks.json'))
+    assert tracks['num_frames'] == 3
+    assert (tracks['height'], tracks['width']) == (40, 56)
+    for tr in tracks['tracks']:
+        assert all(s is None or s['size'] == [40, 56]
+                   for s in tr['segmentations'])
+    for t in range(3):
+        assert Image.open(out / 'masks' / f'{t:05d}.png').size == (56, 40)
+
+
+@pytest.mark.parametrize('kind, message', [
+    ('another model', '2 unexpected: bias, weight'),
+    ('one key missing', '1 missing: track_head.cls_embed.weight'),
+    ('one key more', '1 unexpected: track_head.extra.weight'),
+    ('one shape differs', 'track_head.cls_embed.weight (1, 1) != ('),
+])
+def test_demo_refuses_a_checkpoint_that_does_not_fit(video, checkpoint,
+                                                     tmp_path, capsys, kind,
+                                                     message):
+    """issue 12, case 8: strict loading names the keys."""
+    state = torch.load(checkpoint, weights_only=True)['state_dict']
+    if kind == 'another model':
+        state = torch.nn.Linear(3, 2).state_dict()
+    elif kind == 'one key missing':
+        del state['track_head.cls_embed.weight']
+    elif kind == 'one key more':
+        state['track_head.extra.weight'] = torch.zeros(2)
+    else:
+        state['track_head.cls_embed.weight'] = torch.zeros(1, 1)
+    path = str(tmp_path / 'other.pth')
+    torch.save(dict(state_dict=state, meta=dict()), path)
+    line = run_demo_expecting_error(
+        [video, CONFIG, path, '--out',
+         str(tmp_path / 'o')], capsys)
+    assert f'checkpoint {path} does not fit the model of {CONFIG}' in line
+    assert message in line
+
+
+@pytest.mark.parametrize('trust', ['0', '1'])
+@pytest.mark.parametrize('kind, message', [
+    ('random bytes', 'is not a PyTorch checkpoint'),
+    ('empty file', 'is not a PyTorch checkpoint'),
+    ('truncated', 'is corrupt or truncated'),
+])
+def test_demo_tells_a_broken_checkpoint_from_an_untrusted_one(
+        video, checkpoint, tmp_path, capsys, monkeypatch, kind, message,
+        trust):
+    """issue 12, case 9: not a checkpoint / corrupt, in both modes, without
+    advising to trust the file."""
+    monkeypatch.setenv('VCL_MM_TRUST_CHECKPOINTS', trust)
+    path = tmp_path / 'broken.pth'
+    if kind == 'random bytes':
+        path.write_bytes(np.random.default_rng(0).bytes(4096))
+    elif kind == 'empty file':
+        path.write_bytes(b'')
+    else:
+        data = open(checkpoint, 'rb').read()
+        path.write_bytes(data[:len(data) // 2])
+    line = run_demo_expecting_error(
+        [video, CONFIG, str(path), '--out',
+         str(tmp_path / 'o')], capsys)
+    assert str(path) in line and message in line
+    assert 'VCL_MM_TRUST_CHECKPOINTS' not in line
+
+
+def test_demo_refuses_an_out_that_is_a_file_before_tracking(
+        video, checkpoint, tmp_path, capsys):
+    """issue 12, case 2 for the demo's --out folder."""
+    out = tmp_path / 'taken'
+    out.write_text('x')
+    line = run_demo_expecting_error(
+        [video, CONFIG, checkpoint, '--out', str(out)], capsys)
+    assert f'{out} is a file, not a folder' in line
 
 
 @pytest.mark.slow

@@ -114,6 +114,9 @@ def run(args):
     from vcl_mm.apis.video_io import VideoSource
     from vcl_mm.evaluation.exporters import (encode_masks, paint_proposals,
                                              write_davis_png)
+    from vcl_mm.utils import require_writable
+    require_writable(
+        osp.join(args.out, 'tracks.json'), 'demo output', 'pass another --out')
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     source = VideoSource(args.input)
     test_cfg = dict(window_size=args.window, window_overlap=args.overlap)

@@ -29,7 +29,6 @@ def init_video_model(config, checkpoint, device='cpu', cfg_options=None):
     import vcl_mm  # noqa: F401  (registers components, checkpoint loader)
     from mmdet.registry import MODELS
     from mmdet.utils import register_all_modules
-    from mmengine.runner import load_checkpoint
 
     from vcl_mm.utils.launch import load_config
     register_all_modules(init_default_scope=True)
@@ -41,9 +40,48 @@ def init_video_model(config, checkpoint, device='cpu', cfg_options=None):
         raise InputError(f'{config}: model.type is {cfg.model.get("type")}, '
                          "the video demo needs 'VideoCutLER'")
     model = MODELS.build(cfg.model)
-    load_checkpoint(model, checkpoint, map_location='cpu', strict=False,
-                    logger='silent')
+    load_weights_strictly(model, checkpoint, f'model of {config}')
     return model.to(device).eval(), cfg
+
+
+def load_weights_strictly(model, checkpoint, what='model'):
+    """Load a checkpoint's weights into ``model``, refusing any mismatch.
+
+    mmengine's ``load_checkpoint(strict=False)`` only logs missing and
+    unexpected keys, so another model's checkpoint would run with random
+    weights; here every missing, unexpected or mis-shaped key is named.
+
+    Args:
+        model (torch.nn.Module): the model.
+        checkpoint (str): local checkpoint file (an mmengine checkpoint
+            with ``state_dict``, or a bare state dict; ``module.`` prefixes
+            of wrapped models are removed).
+        what (str): names the model in messages.
+
+    Raises:
+        InputError: the file is not a checkpoint, holds no weights, or its
+            weights do not fit ``model``.
+    """
+    from vcl_mm.models.converters import check_fits
+    from vcl_mm.utils.checkpoint import load_local_checkpoint
+    ckpt = load_local_checkpoint(checkpoint, map_location='cpu')
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
+    if not isinstance(state, dict) or not any(
+            isinstance(v, torch.Tensor) for v in state.values()):
+        raise InputError(f'checkpoint {checkpoint} holds no model weights '
+                         '(no state_dict of tensors); pass a checkpoint '
+                         'saved by tools/train.py or a converter')
+    state = {
+        k[len('module.'):] if k.startswith('module.') else k: v
+        for k, v in state.items() if isinstance(v, torch.Tensor)
+    }
+    check_fits(
+        state,
+        model,
+        what=what,
+        source=f'checkpoint {checkpoint}',
+        hint='pass a checkpoint trained with this config, or convert '
+        'released weights with tools/model_converters/')
 
 
 class WindowFrames:

@@ -2,12 +2,15 @@
 
 A :class:`VideoSource` is a video file (mp4/avi/mov/mkv/webm, decoded by the
 ffmpeg binary that the ``imageio-ffmpeg`` wheel ships) or a folder of frames
-(jpg/jpeg/png/bmp, sorted by name). ``read(start, end)`` returns frames
-``start..end-1``; requests must move forward (windows may overlap), so a file
-is decoded once, sequentially, keeping only the frames still needed.
+(jpg/jpeg/png/bmp, sorted by name; frames whose size differs from the
+first one's are resized to it, with a warning). ``read(start, end)``
+returns frames ``start..end-1``; requests must move forward (windows may
+overlap), so a file is decoded once, sequentially, keeping only the frames
+still needed.
 """
 import os
 import os.path as osp
+import warnings
 from typing import List
 
 import numpy as np
@@ -47,6 +50,7 @@ class VideoSource:
             raise InputError(f'input video not found: {path}')
         if self.num_frames == 0:
             raise InputError(f'{path} has no frames')
+        self._warned_size = False
         self._buffer = {}  # frame index -> array, for overlapping windows
         self._next = 0  # next frame the decoder will produce
 
@@ -87,6 +91,23 @@ class VideoSource:
         except (UnidentifiedImageError, OSError) as err:
             raise InputError(f'cannot read frame {file}: {err}') from None
 
+    def _fit_first_size(self, frame, file):
+        """A folder frame at the first frame's size: others are resized
+        (bilinear) to it, with one warning per folder."""
+        if frame.shape[:2] == (self.height, self.width):
+            return frame
+        if not self._warned_size:
+            self._warned_size = True
+            warnings.warn(
+                f'{self.path}: frame {osp.basename(file)} is '
+                f'{frame.shape[1]}x{frame.shape[0]}, the first frame '
+                f'{self.width}x{self.height}; frames of another size are '
+                'resized to the first one (masks and overlay use that size)',
+                stacklevel=2)
+        return np.asarray(
+            Image.fromarray(frame).resize((self.width, self.height),
+                                          Image.BILINEAR))
+
     def __len__(self):
         return self.num_frames
 
@@ -97,7 +118,10 @@ class VideoSource:
         """
         end = min(end, self.num_frames)
         if self._files is not None:
-            return [self._load_image(f) for f in self._files[start:end]]
+            return [
+                self._fit_first_size(self._load_image(f), f)
+                for f in self._files[start:end]
+            ]
         if any(t < start for t in self._buffer):
             self._buffer = {
                 t: f for t, f in self._buffer.items() if t >= start

@@ -408,9 +408,19 @@ def convert_resnet(
 # ----------------------------------------------------------- verification
 def check_fits(state: Dict[str, torch.Tensor],
                module: torch.nn.Module,
-               what: str = 'model') -> None:
+               what: str = 'model',
+               source: Optional[str] = None,
+               hint: Optional[str] = None) -> None:
     """Raise :class:`ConversionError` naming every missing, unexpected or
     mis-shaped key of ``state`` against ``module``; then load it strictly.
+
+    Args:
+        state (dict): ``{name: tensor}``.
+        module (torch.nn.Module): the module the weights must fit.
+        what (str): names the module in the message.
+        source (str, optional): names the weights in the message, e.g.
+            ``'checkpoint x.pth'`` (default: converted weights).
+        hint (str, optional): what to do, appended to the message.
     """
     own = module.state_dict()
     missing = [k for k in own if k not in state]
@@ -425,8 +435,10 @@ def check_fits(state: Dict[str, torch.Tensor],
                            ('shape mismatches', shapes)) if keys
     ]
     if problems:
-        raise ConversionError(f'converted weights do not fit the {what}: ' +
-                              '; '.join(problems))
+        head = (f'{source} does not fit'
+                if source else 'converted weights do not fit')
+        raise ConversionError(f'{head} the {what}: ' + '; '.join(problems) +
+                              (f' ({hint})' if hint else ''))
     module.load_state_dict(state, strict=True)
 
 

@@ -7,7 +7,9 @@ log history). :func:`register_checkpoint_loader` replaces mmengine's local-file
 loader with one that keeps ``weights_only=True`` but allow-lists exactly those
 types. Files that need anything else are refused with a message that says how
 to trust them (``VCL_MM_TRUST_CHECKPOINTS=1`` loads local files with
-``weights_only=False``, as torch < 2.6 did).
+``weights_only=False``, as torch < 2.6 did). Files that are not checkpoints
+at all (random bytes, text) or are corrupt (truncated archives) are refused
+as such in both modes: trusting them would not help.
 """
 import os
 import os.path as osp
@@ -61,30 +63,65 @@ def load_local_checkpoint(filename, map_location=None):
         dict: the checkpoint.
 
     Raises:
-        InputError: the file does not exist or holds objects outside the
-            allow-list (and ``VCL_MM_TRUST_CHECKPOINTS`` is not set).
+        InputError: the file does not exist, is not a checkpoint, is
+            corrupt, or holds objects outside the allow-list (and
+            ``VCL_MM_TRUST_CHECKPOINTS`` is not set).
     """
     import torch
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise InputError(f'checkpoint not found: {filename} (check the path, '
                          'or train first to create it)')
-    if os.environ.get(TRUST_ENV) == '1':
-        return torch.load(filename, map_location=map_location,
-                          weights_only=False)
+    _require_checkpoint_format(filename)
+    trusted = os.environ.get(TRUST_ENV) == '1'
     try:
+        if trusted:
+            return torch.load(
+                filename, map_location=map_location, weights_only=False)
         with torch.serialization.safe_globals(_safe_globals()):
             return torch.load(filename, map_location=map_location,
                               weights_only=True)
-    except pickle.UnpicklingError as err:
-        lines = str(err).splitlines()
-        reason = next((line.strip() for line in lines
-                       if 'Unsupported global' in line or 'refusing' in line),
-                      lines[0] if lines else 'unknown object')
+    except MemoryError:
+        raise
+    except Exception as err:  # noqa: B902 (what a broken file raises varies)
+        lines = [line.strip() for line in str(err).splitlines()]
+        untrusted = next(
+            (line for line in lines
+             if 'Unsupported global' in line or 'refusing' in line), None)
+        if untrusted and not trusted:
+            raise InputError(
+                f'checkpoint {filename} contains objects that are not plain '
+                f'weights ({untrusted}); if you trust the file, run with '
+                f'{TRUST_ENV}=1') from None
+        reason = f'{type(err).__name__}: {lines[0] if lines else ""}'[:200]
+        if trusted and isinstance(err, (ImportError, AttributeError)):
+            raise InputError(
+                f'checkpoint {filename} refers to code that is not '
+                f'installed here ({reason}); install it, or load the file '
+                'where it was saved and save its state_dict only') from None
         raise InputError(
-            f'checkpoint {filename} contains objects that are not plain '
-            f'weights ({reason}); if you trust the file, run with '
-            f'{TRUST_ENV}=1') from None
+            f'checkpoint {filename} is corrupt or truncated ({reason}); '
+            'copy or download it again, or save it again') from None
+
+
+#: how files written by ``torch.save`` start: a zip archive (torch >= 1.6)
+#: or a pickle (protocol 2 to 5, the legacy format)
+_ZIP_MAGIC = b'PK\x03\x04'
+
+
+def _require_checkpoint_format(filename):
+    """Raise :class:`InputError` unless the file starts like a file written
+    by ``torch.save`` (random bytes and text would otherwise fail inside the
+    unpickler with arbitrary errors)."""
+    with open(filename, 'rb') as f:
+        head = f.read(4)
+    if head.startswith(_ZIP_MAGIC) or (len(head) >= 2 and head[0] == 0x80
+                                       and 2 <= head[1] <= 5):
+        return
+    raise InputError(
+        f'{filename} is not a PyTorch checkpoint (neither a torch.save zip '
+        'archive nor a pickle); pass the .pth file that tools/train.py or a '
+        'converter in tools/model_converters/ wrote')
 
 
 def register_checkpoint_loader():
