@@ -49,6 +49,29 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+def check_resumable(path):
+    """Raise ``InputError`` unless ``path`` is a training checkpoint that
+    mmengine can resume from (optimizer state, epoch and iteration besides
+    the weights); a weights-only file can only start a new training."""
+    from vcl_mm.utils import InputError, load_local_checkpoint
+    ckpt = load_local_checkpoint(path, map_location='cpu')
+    meta = ckpt.get('meta') if isinstance(ckpt, dict) else None
+    lacking = [
+        what for what, ok in (
+            ('optimizer state',
+             isinstance(ckpt, dict) and 'optimizer' in ckpt),
+            ('epoch/iteration',
+             isinstance(meta, dict) and 'epoch' in meta and 'iter' in meta))
+        if not ok
+    ]
+    if lacking:
+        raise InputError(
+            f'{path} cannot resume a training (it has no '
+            f'{", ".join(lacking)}; resuming needs a checkpoint that '
+            'tools/train.py saved); to start a new training from its '
+            f'weights, drop --resume and pass --cfg-options load_from={path}')
+
+
 def build_train_cfg(args):
     """The runner config for ``args`` (validated, adapted to the device)."""
     from vcl_mm.utils import InputError
@@ -74,6 +97,7 @@ def build_train_cfg(args):
         if not osp.isfile(args.resume):
             raise InputError(f'checkpoint to resume from not found: '
                              f'{args.resume}')
+        check_resumable(args.resume)
         cfg.resume = True
         cfg.load_from = args.resume
     if cfg.get('load_from') and not cfg.get('resume') and not osp.isfile(

@@ -18,9 +18,10 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(ROOT, 'configs', 'smoke', 'video_smoke_generated.py')
 
 
-def run_tool(args, timeout=600, **kwargs):
+def run_tool(args, timeout=600, env_extra=None, **kwargs):
     """Run a Python tool from the repo root; returns the CompletedProcess."""
-    env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='2')
+    env = dict(
+        os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='2', **(env_extra or {}))
     return subprocess.run([sys.executable] + args, cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout,
                           **kwargs)
@@ -111,6 +112,39 @@ def test_two_process_training_with_torchrun(videos, tmp_path):
     assert ckpts == ['iter_2.pth']
     assert 'Distributed launcher: pytorch' in proc.stdout + proc.stderr or \
         'world_size: 2' in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize('kind, trust, message', [
+    ('random bytes', '0', 'is not a PyTorch checkpoint'),
+    ('random bytes', '1', 'is not a PyTorch checkpoint'),
+    ('weights only', '0', 'cannot resume a training'),
+    ('bare state dict', '1', 'cannot resume a training'),
+])
+def test_resume_from_a_file_that_cannot_resume(videos, tmp_path, kind, trust,
+                                               message):
+    """issue 12, cases 9 (train side) and 10: one line, no traceback."""
+    path = str(tmp_path / 'ckpt.pth')
+    if kind == 'random bytes':
+        with open(path, 'wb') as f:
+            f.write(bytes(range(256)) * 16)
+    elif kind == 'weights only':
+        torch.save(dict(state_dict={'w': torch.zeros(2)}, meta=dict()), path)
+    else:
+        torch.save({'w': torch.zeros(2)}, path)
+    proc = run_tool(
+        [
+            'tools/train.py', CONFIG, '--work-dir',
+            str(tmp_path / 'w'), '--resume', path
+        ] + smoke_options(videos, 2),
+        timeout=300,
+        env_extra=dict(VCL_MM_TRUST_CHECKPOINTS=trust))
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    assert 'Traceback' not in proc.stderr
+    line = [x for x in proc.stderr.splitlines() if x.strip()][-1]
+    assert line.startswith('error: ') and path in line and message in line
+    if kind != 'random bytes':
+        assert f'load_from={path}' in line
+    assert 'VCL_MM_TRUST_CHECKPOINTS' not in line
 
 
 @pytest.mark.parametrize('args, message', [
