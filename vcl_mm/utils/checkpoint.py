@@ -83,7 +83,7 @@ def load_local_checkpoint(filename, map_location=None):
                               weights_only=True)
     except MemoryError:
         raise
-    except Exception as err:  # noqa: B902 (what a broken file raises varies)
+    except Exception as err:  # what a broken file raises varies
         lines = [line.strip() for line in str(err).splitlines()]
         untrusted = next(
             (line for line in lines
