@@ -80,10 +80,8 @@ def instrument(dataset, totals):
 def build(data_root):
     from mmdet.registry import DATASETS
     from mmengine.config import Config
-    from mmengine.registry import init_default_scope
-
-    import vcl_mm  # noqa: F401
-    init_default_scope('mmdet')
+    from vcl_mm.utils import register_all_modules
+    register_all_modules(init_default_scope=True)
     cfg = Config.fromfile(CONFIG)
     ds_cfg = cfg.train_dataloader.dataset
     ds_cfg.dataset.update(

@@ -49,9 +49,8 @@ MB = 1024.**2
 def _scope():
     from mmengine.logging import MMLogger
 
-    from mmdet.utils import register_all_modules
+    from vcl_mm.utils import register_all_modules
     register_all_modules(init_default_scope=True)
-    import vcl_mm  # noqa: F401
     # keep the tables readable: no per-parameter optimizer logs
     MMLogger.get_instance('train_bench', log_level='WARNING')
 

@@ -85,7 +85,12 @@ def main(argv=None):
 
     @cli_main
     def run():
-        import vcl_mm  # noqa: F401  (registers components, checkpoint fix)
+        from vcl_mm.utils import (register_all_modules,
+                                  register_checkpoint_loader)
+        register_all_modules()
+        # mmengine 0.10.7 cannot load checkpoints under torch >= 2.6
+        # without it (vcl_mm/utils/checkpoint.py)
+        register_checkpoint_loader()
         from mmengine.evaluator import DumpResults
 
         from vcl_mm.utils.launch import build_runner

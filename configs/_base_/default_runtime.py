@@ -1,6 +1,19 @@
 # Runtime shared by every vcl_mm config.
 default_scope = 'mmdet'
-custom_imports = dict(imports=['vcl_mm'], allow_failed_imports=False)
+# the modules that register vcl_mm's components (= vcl_mm.utils.setup_env.
+# REGISTERING_MODULES); importing vcl_mm itself registers nothing
+custom_imports = dict(
+    imports=[
+        'vcl_mm.datasets.transforms',
+        'vcl_mm.datasets.maskcut_dataset',
+        'vcl_mm.datasets.target_aware_mix',
+        'vcl_mm.datasets.davis_dataset',
+        'vcl_mm.datasets.ytvis_dataset',
+        'vcl_mm.engine',
+        'vcl_mm.evaluation.metrics',
+        'vcl_mm.models',
+    ],
+    allow_failed_imports=False)
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),

@@ -27,9 +27,8 @@ def run_tool(args, timeout=900):
 @pytest.fixture(scope='module')
 def checkpoint(tmp_path_factory):
     """Random weights of the quickstart model, saved as a checkpoint."""
-    import vcl_mm  # noqa: F401
     from mmdet.registry import MODELS
-    from mmdet.utils import register_all_modules
+    from vcl_mm.utils import register_all_modules
     register_all_modules()
     torch.manual_seed(0)
     model = MODELS.build(Config.fromfile(CONFIG).model)

@@ -17,7 +17,6 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 
-import vcl_mm  # noqa: F401
 from vcl_mm.datasets.synthetic import write_image_set
 from vcl_mm.datasets.transforms import (ImageCut2Video, ImageToClip,
                                         RandomBrightnessContrast,

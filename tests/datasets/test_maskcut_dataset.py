@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import vcl_mm  # noqa: F401
 from vcl_mm.datasets import MaskCutDataset
 from vcl_mm.datasets.synthetic import encode_rle, write_image_set
 from vcl_mm.utils import InputError

@@ -15,7 +15,6 @@ from mmdet.structures.mask import BitmapMasks
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-import vcl_mm  # noqa: F401
 from vcl_mm.datasets.synthetic import write_image_set
 from vcl_mm.datasets.target_aware_mix import (TargetAwareMixDataset,
                                               draw_same_orientation)

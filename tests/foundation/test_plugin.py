@@ -8,17 +8,17 @@ from mmengine.config import Config
 from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
 
-import vcl_mm  # noqa: F401
 from mmdet.registry import MODELS, OPTIM_WRAPPERS
 from mmdet.structures import DetDataSample, TrackDataSample
-from mmdet.utils import register_all_modules
+from vcl_mm.utils import register_all_modules
 from mmengine.structures import InstanceData
-from vcl_mm.utils import InputError
+from vcl_mm.utils import InputError, register_checkpoint_loader
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SMOKE = osp.join(ROOT, 'configs', 'smoke', 'video_smoke_generated.py')
 
 register_all_modules(init_default_scope=True)
+register_checkpoint_loader()  # what tools/train.py and tools/test.py do
 
 
 def tiny_model():
@@ -156,3 +156,46 @@ def test_vcl_mm_config_can_inherit_an_mmdet_config(tmp_path):
     assert cfg.model.type == 'Mask2FormerVideo'
     assert cfg.model.track_head.num_classes == 1
     assert OPTIM_WRAPPERS.get(cfg.optim_wrapper.type) is not None
+
+
+def _fresh_python(code):
+    import subprocess
+    import sys
+    return subprocess.run([sys.executable, '-c', code],
+                          capture_output=True,
+                          text=True,
+                          cwd=ROOT)
+
+
+def test_import_vcl_mm_is_light_and_patches_nothing():
+    code = (
+        'import sys, vcl_mm\n'
+        "heavy = [m for m in sys.modules if m.split('.')[0] in "
+        "('torch', 'mmdet', 'mmcv', 'mmengine')]\n"
+        'assert not heavy, heavy\n'
+        # the numpy-only parts stay light too
+        'import vcl_mm.evaluation.functional, vcl_mm.utils\n'
+        "assert 'torch' not in sys.modules and 'mmdet' not in sys.modules\n"
+        # and registration is explicit: mmengine's loader is untouched
+        'from mmengine.runner.checkpoint import CheckpointLoader\n'
+        'before = dict(CheckpointLoader._schemes)\n'
+        'import vcl_mm.models, vcl_mm.datasets.transforms\n'
+        'assert dict(CheckpointLoader._schemes) == before\n')
+    done = _fresh_python(code)
+    assert done.returncode == 0, done.stderr
+
+
+def test_configs_register_what_register_all_modules_registers():
+    from vcl_mm.utils import REGISTERING_MODULES
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs', '_base_', 'default_runtime.py'))
+    assert tuple(cfg.custom_imports['imports']) == REGISTERING_MODULES
+    done = _fresh_python(
+        'from vcl_mm.utils import register_all_modules\n'
+        'register_all_modules()\n'
+        'from mmdet.registry import DATASETS, MODELS, TRANSFORMS, METRICS\n'
+        "assert MODELS.get('VideoCutLERTrackHead')\n"
+        "assert DATASETS.get('TargetAwareMixDataset')\n"
+        "assert TRANSFORMS.get('ImageCut2Video')\n"
+        "assert METRICS.get('ClassAgnosticYTVISMetric')\n")
+    assert done.returncode == 0, done.stderr

@@ -15,9 +15,8 @@ def build_tiny_videocutler(**test_cfg):
     """The smoke recipe's model (ResNet-18, 64 channels, 10 queries) in
     eval mode with random weights."""
     from mmdet.registry import MODELS
-    from mmdet.utils import register_all_modules
+    from vcl_mm.utils import register_all_modules
     register_all_modules(init_default_scope=True)
-    import vcl_mm  # noqa: F401
     cfg = Config.fromfile(SMOKE_VIDEO_CFG)
     cfg.model.test_cfg = dict(cfg.model.get('test_cfg') or {}, **test_cfg)
     torch.manual_seed(0)

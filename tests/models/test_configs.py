@@ -119,10 +119,9 @@ def check_maskcut_config(cfg):
     'path', CONFIGS, ids=[osp.relpath(p, ROOT) for p in CONFIGS])
 def test_config_builds(path, generated):
     from mmdet.registry import DATASETS
-    from mmdet.utils import register_all_modules
+    from vcl_mm.utils import register_all_modules
     from mmengine.optim import build_optim_wrapper
     register_all_modules(init_default_scope=True)
-    import vcl_mm  # noqa: F401
     cfg = Config.fromfile(path)
     if 'maskcut' in cfg:
         check_maskcut_config(cfg)

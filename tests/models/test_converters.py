@@ -14,9 +14,11 @@ import pytest
 import torch
 from model_helpers import ROOT
 
-from vcl_mm.models.converters import (ConversionError, build_reference,
-                                      convert_mask2former_d2, convert_resnet,
-                                      load_source)
+from vcl_mm.models.converters import (ConversionError, convert_mask2former_d2,
+                                      convert_resnet)
+from vcl_mm.models.converters_cli import build_reference
+from vcl_mm.utils.state_dict import (WeightsMismatchError, check_fits,
+                                     read_state_dict)
 
 C, HEADS, LEVELS, POINTS, QUERIES, CLASSES = 256, 8, 3, 4, 100, 1
 VIDEO_CFG = osp.join(ROOT, 'configs', 'videocutler',
@@ -211,12 +213,11 @@ def test_unmapped_and_missing_source_keys_are_named(m2f_source):
 
 
 def test_shape_mismatch_against_the_model_is_named(tmp_path, m2f_source):
-    from vcl_mm.models.converters import check_fits
     source = dict(m2f_source)
     source['sem_seg_head.predictor.class_embed.weight'] = torch.zeros(81, C)
     state, _ = convert_mask2former_d2(source)
     with pytest.raises(
-            ConversionError,
+            WeightsMismatchError,
             match=r'track_head.cls_embed.weight '
             r'\(81, 256\) != \(2, 256\)'):
         check_fits(state, build_reference(VIDEO_CFG))
@@ -249,7 +250,7 @@ def test_dino_resnet50_forms(tmp_path, form):
         flat = source.get('teacher', source)
         probe = (f'{prefix}layer3.5.bn2.running_mean',
                  'layer3.5.bn2.running_mean')
-    state, dropped = convert_resnet(load_source(str(path)))
+    state, dropped = convert_resnet(read_state_dict(str(path)))
     backbone = build_reference(IMAGE_CFG, 'backbone')
     backbone.load_state_dict(state, strict=True)
     expected = source if form == 'd2_pkl' else flat

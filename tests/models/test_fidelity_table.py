@@ -102,9 +102,8 @@ def test_tables_cover_every_part_of_the_recipes():
     ROWS,
     ids=[f'{r[1].split("/")[-1]}:{r[3]}' for r in ROWS])
 def test_table_row_matches_the_config(readme, config, setting, key, ours):
-    from mmdet.utils import register_all_modules
+    from vcl_mm.utils import register_all_modules
     register_all_modules(init_default_scope=True)
-    import vcl_mm  # noqa: F401
     cfg = _config(config)
     value = resolve(cfg, key)
     assert normalise(value) == normalise(ast.literal_eval(ours)), (

@@ -24,9 +24,8 @@ IMAGE_SMOKE = osp.join(ROOT, 'configs', 'cutler',
 
 @pytest.fixture(autouse=True)
 def mmdet_scope():
-    from mmdet.utils import register_all_modules
+    from vcl_mm.utils import register_all_modules
     register_all_modules(init_default_scope=True)
-    import vcl_mm  # noqa: F401
 
 
 def _video_head(num_frames, **overrides):

@@ -43,9 +43,8 @@ def smoke_cfg(path, data_root, work_dir=None, iters=None):
 
 @pytest.fixture(autouse=True)
 def mmdet_scope():
-    from mmdet.utils import register_all_modules
+    from vcl_mm.utils import register_all_modules
     register_all_modules(init_default_scope=True)
-    import vcl_mm  # noqa: F401
 
 
 def build(cfg):

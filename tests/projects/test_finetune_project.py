@@ -12,9 +12,8 @@ import pytest
 import torch
 from mmengine.config import Config
 
-import vcl_mm  # noqa: F401
 from mmdet.registry import MODELS
-from mmdet.utils import register_all_modules
+from vcl_mm.utils import register_all_modules
 from vcl_mm.datasets.synthetic import write_video_set
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -134,8 +134,8 @@ def browse(cfg, out_dir, num, seed=0, alpha=0.5):
     from mmdet.registry import DATASETS
     from mmengine.registry import init_default_scope
 
-    import vcl_mm  # noqa: F401  (registers vcl_mm components)
-    from vcl_mm.utils import InputError
+    from vcl_mm.utils import InputError, register_all_modules
+    register_all_modules(init_default_scope=False)
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     loader = cfg.get('train_dataloader')
     if not loader or 'dataset' not in loader:

@@ -12,7 +12,8 @@ semantics differ: see ``vcl_mm/models/converters.py``.
 import functools
 import os.path as osp
 
-from vcl_mm.models.converters import convert_mask2former_d2, converter_cli
+from vcl_mm.models.converters import convert_mask2former_d2
+from vcl_mm.models.converters_cli import converter_cli
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(

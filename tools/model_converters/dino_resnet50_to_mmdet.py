@@ -14,7 +14,8 @@ are dropped by name. The output initialises the image stage::
 """
 import os.path as osp
 
-from vcl_mm.models.converters import convert_resnet, converter_cli
+from vcl_mm.models.converters import convert_resnet
+from vcl_mm.models.converters_cli import converter_cli
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(

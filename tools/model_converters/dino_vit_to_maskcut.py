@@ -16,14 +16,11 @@ Use ``--config configs/maskcut/maskcut_dino-vits8_480.py`` for ViT-S/8.
 """
 import argparse
 import os.path as osp
-import sys
+
+from vcl_mm.utils.launch import cli_main, load_config
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(ROOT, 'configs/maskcut/maskcut_dino-vitb8_480.py')
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
-
-from vcl_mm.utils.launch import cli_main, load_config  # noqa: E402
 
 
 def convert(src, dst, config=CONFIG):
@@ -33,14 +30,14 @@ def convert(src, dst, config=CONFIG):
     Returns:
         dict: ``num_tensors`` and ``dropped`` ({key: reason}).
     """
-    from vcl_mm.maskcut.features import (DinoViTKeyExtractor, convert_dino_vit)
-    from vcl_mm.models.converters import (check_fits, load_source,
-                                          save_converted)
+    from vcl_mm.maskcut.features import DinoViTKeyExtractor, convert_dino_vit
+    from vcl_mm.models.converters_cli import save_converted
+    from vcl_mm.utils.state_dict import check_fits, read_state_dict
     model_cfg = dict(load_config(config).model)
     model_cfg.pop('type', None)
     model_cfg.update(weights=None, random_init=True)
     reference = DinoViTKeyExtractor(**model_cfg).vit
-    state, dropped = convert_dino_vit(load_source(src))
+    state, dropped = convert_dino_vit(read_state_dict(src))
     check_fits(state, reference, what=f'ViT of {osp.basename(config)}')
     save_converted(state, dst, src, dropped, 'dino_vit_to_maskcut')
     return dict(num_tensors=len(state), dropped=dropped)

@@ -26,12 +26,12 @@ def init_video_model(config, checkpoint, device='cpu', cfg_options=None):
     Returns:
         tuple: the model and the loaded config.
     """
-    import vcl_mm  # noqa: F401  (registers components, checkpoint loader)
     from mmdet.registry import MODELS
-    from mmdet.utils import register_all_modules
 
+    from vcl_mm.utils import register_all_modules, register_checkpoint_loader
     from vcl_mm.utils.launch import load_config
     register_all_modules(init_default_scope=True)
+    register_checkpoint_loader()
     cfg = load_config(config, cfg_options)
     require_file(checkpoint, 'checkpoint',
                  'train one with tools/train.py or convert released weights '
@@ -62,8 +62,8 @@ def load_weights_strictly(model, checkpoint, what='model'):
         InputError: the file is not a checkpoint, holds no weights, or its
             weights do not fit ``model``.
     """
-    from vcl_mm.models.converters import check_fits
     from vcl_mm.utils.checkpoint import load_local_checkpoint
+    from vcl_mm.utils.state_dict import check_fits
     ckpt = load_local_checkpoint(checkpoint, map_location='cpu')
     state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(state, dict) or not any(

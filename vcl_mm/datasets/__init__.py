@@ -1,9 +1,23 @@
-"""Importing this package registers its components (see vcl_mm/__init__.py)."""
-from vcl_mm import LIGHT_IMPORT
+"""Datasets, pipeline transforms and data formats.
 
-if not LIGHT_IMPORT:
-    from . import transforms  # noqa: F401,E402
-    from .maskcut_dataset import MaskCutDataset  # noqa: F401,E402
-    from .target_aware_mix import TargetAwareMixDataset  # noqa: F401,E402
-    from .davis_dataset import DAVISDataset  # noqa: F401,E402
-    from .ytvis_dataset import YTVISDataset  # noqa: F401,E402
+Light on purpose: importing the package imports nothing heavy, so the
+numpy-only data formats (``vcl_mm.datasets.api_wrappers``) can be used
+without torch or mmdet. The registered components live in
+``vcl_mm.datasets.transforms`` and the ``*_dataset`` modules; see
+:data:`vcl_mm.utils.setup_env.REGISTERING_MODULES`.
+"""
+import importlib
+
+_LAZY = dict(
+    MaskCutDataset='maskcut_dataset',
+    DAVISDataset='davis_dataset',
+    YTVISDataset='ytvis_dataset',
+    TargetAwareMixDataset='target_aware_mix')
+
+
+def __getattr__(name):
+    """``from vcl_mm.datasets import MaskCutDataset`` imports its module."""
+    if name in _LAZY:
+        module = importlib.import_module(f'{__name__}.{_LAZY[name]}')
+        return getattr(module, name)
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

@@ -1,6 +1,3 @@
-"""Importing this package registers its components (see vcl_mm/__init__.py)."""
-from vcl_mm import LIGHT_IMPORT
-from . import exporters, functional  # noqa: F401,E402
-
-if not LIGHT_IMPORT:
-    from . import metrics  # noqa: F401,E402
+"""Evaluation: registered metrics (``vcl_mm.evaluation.metrics``, needs
+mmdet) on numpy-only protocol code (``vcl_mm.evaluation.functional``, used
+alone by the offline evaluators). Importing the package imports neither."""

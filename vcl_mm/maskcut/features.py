@@ -21,6 +21,8 @@ import torch.nn.functional as F
 from mmdet.registry import MODELS
 
 from vcl_mm.utils import InputError
+from vcl_mm.utils.state_dict import (check_fits, read_state_dict,
+                                     strip_prefixes)
 
 __all__ = [
     'DinoViTKeyExtractor', 'VIT_ARCHS', 'IMAGENET_MEAN', 'IMAGENET_STD',
@@ -59,7 +61,7 @@ def convert_dino_vit(state):
 
     Backbone-only release files (``dino_vitbase8_pretrain.pth``) pass
     unchanged. Full training checkpoints (the ``teacher`` entry, read by
-    :func:`~vcl_mm.models.converters.load_source`) and wrapped ones lose
+    :func:`~vcl_mm.utils.state_dict.read_state_dict`) and wrapped ones lose
     their ``module.`` / ``backbone.`` prefixes; keys outside the backbone
     are dropped by name.
 
@@ -69,7 +71,6 @@ def convert_dino_vit(state):
     Returns:
         tuple: converted state dict and ``{dropped key: reason}``.
     """
-    from vcl_mm.models.converters import strip_prefixes
     state = strip_prefixes(state, ('module.', ))
     dropped = {}
     if any(k.startswith('backbone.') for k in state):
@@ -154,8 +155,7 @@ class DinoViTKeyExtractor(nn.Module):
     def load_weights(self, path):
         """Load a DINO checkpoint strictly; an error names the keys that
         do not fit."""
-        from vcl_mm.models.converters import check_fits, load_source
-        state, _ = convert_dino_vit(load_source(path))
+        state, _ = convert_dino_vit(read_state_dict(path))
         try:
             check_fits(state, self.vit, what='ViT')
         except InputError as err:

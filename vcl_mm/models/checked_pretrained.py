@@ -8,6 +8,7 @@ from mmengine.runner.checkpoint import _load_checkpoint
 
 from mmdet.registry import WEIGHT_INITIALIZERS
 from vcl_mm.utils import InputError
+from vcl_mm.utils.state_dict import check_fits
 
 
 @WEIGHT_INITIALIZERS.register_module(name='CheckedPretrained')
@@ -17,8 +18,10 @@ class CheckedPretrainedInit:
 
     mmengine's ``Pretrained`` loads with ``strict=False`` and only logs what
     did not match, so a wrong checkpoint (another architecture, an
-    unconverted detectron2 file) silently leaves the backbone random. Used
-    for the self-supervised ResNet-50 of the image stage.
+    unconverted detectron2 file) silently leaves the backbone random; here
+    the shared strict check (:func:`vcl_mm.utils.state_dict.check_fits`)
+    names the keys. Used for the self-supervised ResNet-50 of the image
+    stage.
 
     Args:
         checkpoint (str): checkpoint path (a local file or a URL).
@@ -69,28 +72,14 @@ class CheckedPretrainedInit:
                 k[len(self.prefix):]: v
                 for k, v in state.items() if k.startswith(self.prefix)
             }
-        own = module.state_dict()
-        missing = [
-            k for k in own
-            if k not in state and not k.endswith(self.ignore_suffixes)
-        ]
-        unexpected = [k for k in state if k not in own]
-        shapes = [
-            f'{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}'
-            for k in own if k in state and hasattr(state[k], 'shape')
-            and tuple(state[k].shape) != tuple(own[k].shape)
-        ]
-        problems = []
-        for what, keys in (('missing', missing), ('unexpected', unexpected),
-                           ('shape mismatch', shapes)):
-            if keys:
-                shown = ', '.join(keys[:6]) + (' ...' if len(keys) > 6 else '')
-                problems.append(f'{len(keys)} {what}: {shown}')
-        if problems:
-            raise self._fail(f'{path} does not fit '
-                             f'{type(module).__name__}: ' +
-                             '; '.join(problems))
-        module.load_state_dict(state, strict=False)
+        check_fits(
+            state,
+            module,
+            what=type(module).__name__,
+            source=path,
+            hint=f'set {self.config_key}' +
+            (f'; {self.hint}' if self.hint else ''),
+            may_lack=self.ignore_suffixes)
         print_log(
             f'loaded {len(state)} tensors from {path} into '
             f'{type(module).__name__}',

@@ -1,9 +1,12 @@
-"""Weight conversion from detectron2 / torchvision checkpoints to vcl_mm.
+"""Key maps from detectron2 / torchvision checkpoints to vcl_mm weights.
 
-Shared by the scripts in ``tools/model_converters/``. Every source key is
-either mapped, or dropped *by name with a reason*; anything else, and any
-target key the model expects but the conversion did not produce, raises
-:class:`ConversionError` listing the names.
+Used by the scripts in ``tools/model_converters/`` (their command line,
+loading, strict check and saving: :mod:`vcl_mm.models.converters_cli`;
+reading and checking state dicts: :mod:`vcl_mm.utils.state_dict`). Every
+source key is either mapped, or dropped *by name with a reason*; anything
+else, and any expected source key that is absent, raises
+:class:`ConversionError` listing the names (a converted dict that does not
+fit the model is refused by the strict check, naming the keys).
 
 Source names follow the upstream model definitions (facebookresearch
 Mask2Former ``MSDeformAttnPixelDecoder``,
@@ -61,16 +64,14 @@ Layers whose semantics differ, and why the mapping is still exact:
   ``pixel_mean`` / ``pixel_std`` (the data preprocessor's ``mean`` /
   ``std``); DINO's projection ``head.*`` and the classifier ``fc.*``.
 """
-import os.path as osp
-import pickle
 import re
 from collections import OrderedDict
-from typing import Callable, Dict, Iterable, Optional, Tuple
+from typing import Callable, Dict, Optional, Tuple
 
-import numpy as np
 import torch
 
 from vcl_mm.utils import InputError
+from vcl_mm.utils.state_dict import format_keys, strip_prefixes
 
 RESNET_STAGES = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3)}
 BN_STATS = ('weight', 'bias', 'running_mean', 'running_var')
@@ -78,74 +79,6 @@ BN_STATS = ('weight', 'bias', 'running_mean', 'running_var')
 
 class ConversionError(InputError):
     """A checkpoint does not convert cleanly (keys named in the message)."""
-
-
-def _names(keys, limit=8) -> str:
-    keys = sorted(keys)
-    shown = ', '.join(keys[:limit])
-    return shown + (f' ... (+{len(keys) - limit} more)'
-                    if len(keys) > limit else '')
-
-
-# ----------------------------------------------------------------- loading
-def load_source(path: str) -> Dict[str, torch.Tensor]:
-    """Read a checkpoint into a flat ``{name: tensor}`` dict.
-
-    * ``.pkl``: detectron2's pickled dict (``{'model': {name: ndarray}}``
-      or the bare mapping); numpy arrays become tensors.
-    * anything else: ``torch.load`` with ``weights_only`` (see
-      :func:`vcl_mm.utils.checkpoint.load_local_checkpoint`); the weights
-      are taken from ``'model'``, ``'state_dict'`` or DINO's ``'teacher'``
-      entry when present.
-
-    Raises:
-        InputError: missing or unreadable file, or no weights in it.
-    """
-    from vcl_mm.utils.checkpoint import load_local_checkpoint
-    if not osp.isfile(path):
-        raise InputError(f'source checkpoint not found: {path}')
-    if path.endswith('.pkl'):
-        with open(path, 'rb') as f:
-            try:
-                obj = pickle.load(f, encoding='latin1')
-            except Exception as err:  # corrupt or not a pickle
-                raise InputError(f'cannot read {path} as a detectron2 '
-                                 f'.pkl ({err})') from None
-    else:
-        obj = load_local_checkpoint(path, map_location='cpu')
-    if isinstance(obj, dict):
-        for key in ('model', 'state_dict', 'teacher'):
-            if isinstance(obj.get(key), dict):
-                obj = obj[key]
-                break
-    if not isinstance(obj, dict):
-        raise InputError(f'{path} holds no weights dict')
-    state = OrderedDict()
-    for name, value in obj.items():
-        if isinstance(value, np.ndarray):
-            value = torch.from_numpy(np.ascontiguousarray(value))
-        if isinstance(value, torch.Tensor):
-            state[name] = value
-    if not state:
-        raise InputError(f'{path} holds no tensors')
-    return state
-
-
-def strip_prefixes(state: Dict[str, torch.Tensor],
-                   prefixes: Iterable[str]) -> Dict[str, torch.Tensor]:
-    """Remove any of ``prefixes`` from the front of every key, repeatedly
-    (``module.backbone.x`` -> ``x``)."""
-    prefixes = tuple(prefixes)
-    out = OrderedDict()
-    for key, value in state.items():
-        changed = True
-        while changed:
-            changed = False
-            for p in prefixes:
-                if key.startswith(p):
-                    key, changed = key[len(p):], True
-        out[key] = value
-    return out
 
 
 # ------------------------------------------------------------- key mapper
@@ -204,10 +137,10 @@ class KeyMapper:
         problems = []
         if self.absent:
             problems.append(f'{len(self.absent)} expected source keys are '
-                            f'missing: {_names(self.absent)}')
+                            f'missing: {format_keys(self.absent)}')
         if unused:
             problems.append(f'{len(unused)} source keys have no mapping: '
-                            f'{_names(unused)}')
+                            f'{format_keys(unused)}')
         if problems:
             raise ConversionError('; '.join(problems))
         return self.target
@@ -398,131 +331,8 @@ def convert_resnet(
         raise ConversionError(
             'not a ResNet checkpoint: neither detectron2 (stem.conv1.weight)'
             ' nor torchvision (conv1.weight) names; first keys: ' +
-            _names(list(state)[:8]))
+            format_keys(list(state)[:8]))
     mapper.drop_matching(r'fc\.', 'ImageNet classifier, not in the backbone')
     mapper.drop_matching(r'head\.', 'DINO projection head, not in the '
                          'backbone')
     return mapper.finish(), mapper.dropped
-
-
-# ----------------------------------------------------------- verification
-def check_fits(state: Dict[str, torch.Tensor],
-               module: torch.nn.Module,
-               what: str = 'model',
-               source: Optional[str] = None,
-               hint: Optional[str] = None) -> None:
-    """Raise :class:`ConversionError` naming every missing, unexpected or
-    mis-shaped key of ``state`` against ``module``; then load it strictly.
-
-    Args:
-        state (dict): ``{name: tensor}``.
-        module (torch.nn.Module): the module the weights must fit.
-        what (str): names the module in the message.
-        source (str, optional): names the weights in the message, e.g.
-            ``'checkpoint x.pth'`` (default: converted weights).
-        hint (str, optional): what to do, appended to the message.
-    """
-    own = module.state_dict()
-    missing = [k for k in own if k not in state]
-    unexpected = [k for k in state if k not in own]
-    shapes = [
-        f'{k} {tuple(state[k].shape)} != {tuple(own[k].shape)}' for k in own
-        if k in state and state[k].shape != own[k].shape
-    ]
-    problems = [
-        f'{len(keys)} {name}: {_names(keys)}'
-        for name, keys in (('missing', missing), ('unexpected', unexpected),
-                           ('shape mismatches', shapes)) if keys
-    ]
-    if problems:
-        head = (f'{source} does not fit'
-                if source else 'converted weights do not fit')
-        raise ConversionError(f'{head} the {what}: ' + '; '.join(problems) +
-                              (f' ({hint})' if hint else ''))
-    module.load_state_dict(state, strict=True)
-
-
-def save_converted(state: Dict[str, torch.Tensor], path: str, source: str,
-                   dropped: Dict[str, str], converter: str) -> None:
-    """Save as an mmengine checkpoint (``state_dict`` + ``meta``)."""
-    import os
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    meta = dict(
-        converted_from=osp.basename(source),
-        converter=converter,
-        dropped=dict(dropped))
-    torch.save(dict(state_dict=state, meta=meta), path)
-
-
-def build_reference(config: str, part: Optional[str] = None):
-    """The model (or its ``part``, e.g. ``'backbone'``) of a config, to
-    check converted weights against."""
-    from mmdet.registry import MODELS
-    from mmdet.utils import register_all_modules
-    from vcl_mm.utils.launch import load_config
-    register_all_modules(init_default_scope=True)
-    import vcl_mm  # noqa: F401
-    model = MODELS.build(load_config(config).model)
-    return getattr(model, part) if part else model
-
-
-def run_conversion(convert: Callable,
-                   source: str,
-                   target: str,
-                   config: str,
-                   part: Optional[str] = None,
-                   converter: str = '') -> dict:
-    """Load ``source``, convert it, check it against ``config``'s model (or
-    its ``part``) and save it to ``target``.
-
-    Args:
-        convert (callable): ``state -> (converted, dropped)``.
-        source (str): upstream checkpoint path.
-        target (str): output ``.pth`` path.
-        config (str): config whose model the weights must fit.
-        part (str, optional): attribute of that model to check against.
-        converter (str): name recorded in the checkpoint meta.
-
-    Returns:
-        dict: ``num_tensors``, ``dropped`` ({key: reason}).
-    """
-    state, dropped = convert(load_source(source))
-    check_fits(state, build_reference(config, part), what=part or 'model')
-    save_converted(state, target, source, dropped, converter)
-    return dict(num_tensors=len(state), dropped=dropped)
-
-
-def converter_cli(description: str,
-                  convert: Callable,
-                  default_config: str,
-                  part: Optional[str] = None,
-                  argv=None) -> None:
-    """Command line shared by ``tools/model_converters/*.py``."""
-    import argparse
-
-    from vcl_mm.utils.launch import cli_main
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument('src', help='upstream checkpoint (.pkl or .pth)')
-    parser.add_argument('dst', help='output checkpoint (.pth)')
-    parser.add_argument(
-        '--config',
-        default=default_config,
-        help='config whose model the converted weights must fit strictly '
-        f'(default: {default_config})')
-    args = parser.parse_args(argv)
-
-    @cli_main
-    def run():
-        report = run_conversion(
-            convert,
-            args.src,
-            args.dst,
-            args.config,
-            part,
-            converter=parser.prog)
-        print(f'wrote {args.dst}: {report["num_tensors"]} tensors, loaded '
-              f'strictly into the {part or "model"} of {args.config}')
-        for key, reason in report['dropped'].items():
-            print(f'  dropped {key}: {reason}')
-
-    run()
