@@ -9,8 +9,9 @@ import torch.nn.functional as F
 from scipy.linalg import eigh
 
 from vcl_mm.maskcut import ncut
-from vcl_mm.maskcut.ncut import (binary_affinity, fiedler_vectors, lapack_sign,
-                                 maskcut_patch_masks,
+from vcl_mm.maskcut.eigensolver import (binary_affinity, fiedler_vectors,
+                                        lapack_sign)
+from vcl_mm.maskcut.ncut import (maskcut_patch_masks,
                                  maskcut_patch_masks_batch, select_object)
 from vcl_mm.maskcut.reference import (effective_masks, reference_maskcut,
                                       upstream_loop)

@@ -6,11 +6,12 @@ whole job (images -> COCO JSON, sharded and resumable) is
 :func:`run_maskcut`, driven by ``tools/maskcut.py``.
 """
 from .coco_io import build_coco, decode_mask, encode_mask
+from .eigensolver import fiedler_vectors
 from .engine import MaskCutPipeline, merge_parts, run_maskcut, run_shard
 from .features import DinoViTKeyExtractor, convert_dino_vit
 from .images import SkipImage, list_images, load_image
-from .ncut import (fiedler_vectors, maskcut_patch_masks,
-                   maskcut_patch_masks_batch, select_object)
+from .ncut import (maskcut_patch_masks, maskcut_patch_masks_batch,
+                   select_object)
 from .refine import crf_refine, refine_masks, resize_mask
 
 __all__ = [

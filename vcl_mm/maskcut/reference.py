@@ -12,7 +12,8 @@ import torch
 import torch.nn.functional as F
 from scipy.linalg import eigh
 
-from .ncut import AFFINITY_FLOOR, select_object
+from .eigensolver import AFFINITY_FLOOR
+from .ncut import select_object
 
 __all__ = ['reference_maskcut', 'upstream_loop', 'effective_masks']
 
