@@ -77,7 +77,7 @@ else
 fi
 pip_q install -q -c "$PINS" "$wheel_dir"/mmcv-*.whl
 
-step "mmdet, mmpretrain, timm, pydensecrf2, pycocotools and vcl_mm (editable)"
+step "mmdet, timm, pydensecrf2, pycocotools and vcl_mm (editable)"
 pip_q install -q -c "$PINS" --no-build-isolation pydensecrf2
 pip_q install -q -c "$PINS" -e "$ROOT[tests]"
 
