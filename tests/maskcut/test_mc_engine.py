@@ -9,7 +9,7 @@ from mc_helpers import COLOUR_MODEL_CFG, MASKCUT, best_iou, write_scenes
 from PIL import Image
 from pycocotools.coco import COCO
 
-from vcl_mm.maskcut import engine
+from vcl_mm.maskcut import engine, parts, pipeline
 from vcl_mm.maskcut.images import SkipImage, list_images, load_image
 from vcl_mm.utils import InputError
 
@@ -152,26 +152,44 @@ def test_shards_merge_to_the_single_process_result(scenes, tmp_path):
     sharded = tmp_path / 'sharded.json'
     assert run(folder, sharded, rank=1, world_size=2) is None
     with pytest.raises(RuntimeError, match='no result'):
-        engine.merge_parts(
+        parts.merge_parts(
             list_images(str(folder)),
-            engine.PartStore(str(sharded) + '.parts', {}), str(sharded))
+            parts.PartStore(str(sharded) + '.parts', {}), str(sharded))
     summary = run(
         folder, sharded, rank=0, world_size=2, engine_cfg=dict(batch_size=2))
     assert summary['resumed'] == 2
     assert load_json(sharded) == load_json(single)
 
 
-def test_kill_and_resume_gives_the_same_json(scenes, tmp_path):
+def fail_after(monkeypatch, num_images):
+    """Make the pipeline raise once ``num_images`` images went through it
+    (what was labelled is flushed first, as on any error)."""
+    real = pipeline.MaskCutPipeline.__call__
+    done = []
+
+    def flaky(self, images):
+        if len(done) >= num_images:
+            raise RuntimeError(f'injected failure after {len(done)} images')
+        done.extend(images)
+        return real(self, images)
+
+    monkeypatch.setattr(pipeline.MaskCutPipeline, '__call__', flaky)
+
+
+def test_kill_and_resume_gives_the_same_json(scenes, tmp_path, monkeypatch):
     folder, _ = scenes
     full = tmp_path / 'full.json'
     run(folder, full)
     out = tmp_path / 'resumed.json'
-    with pytest.raises(RuntimeError, match='injected failure'):
-        run(folder, out, fail_after=2)
+    with monkeypatch.context() as patch:
+        fail_after(patch, 2)
+        with pytest.raises(RuntimeError, match='injected failure'):
+            run(folder, out)
     assert not out.exists()
-    parts = tmp_path / 'resumed.json.parts'
-    assert len(list(parts.glob('r*.json'))) == 2
-    (parts / '.r0000-123.json.tmp').write_text('{"records": [')  # torn
+    folder_of_parts = tmp_path / 'resumed.json.parts'
+    assert len(list(folder_of_parts.glob('r*.json'))) == 2
+    # a torn temporary file
+    (folder_of_parts / '.r0000-123.json.tmp').write_text('{"records": [')
     summary = run(folder, out)
     assert summary['resumed'] == 2 and summary['processed'] == 2
     assert load_json(out) == load_json(full)
@@ -236,7 +254,7 @@ def test_real_errors_are_not_skips(scenes, tmp_path, monkeypatch):
     def broken(self, images):
         raise MemoryError('out of memory in the NCut')
 
-    monkeypatch.setattr(engine.MaskCutPipeline, '__call__', broken)
+    monkeypatch.setattr(pipeline.MaskCutPipeline, '__call__', broken)
     with pytest.raises(MemoryError):
         run(folder, tmp_path / 'x.json')
     assert not os.path.exists(tmp_path / 'x.json')

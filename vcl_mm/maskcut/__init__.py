@@ -7,11 +7,13 @@ whole job (images -> COCO JSON, sharded and resumable) is
 """
 from .coco_io import build_coco, decode_mask, encode_mask
 from .eigensolver import fiedler_vectors
-from .engine import MaskCutPipeline, merge_parts, run_maskcut, run_shard
+from .engine import run_maskcut, run_shard
 from .features import DinoViTKeyExtractor, convert_dino_vit
 from .images import SkipImage, list_images, load_image
 from .ncut import (maskcut_patch_masks, maskcut_patch_masks_batch,
                    select_object)
+from .parts import merge_parts
+from .pipeline import MaskCutPipeline
 from .refine import crf_refine, refine_masks, resize_mask
 
 __all__ = [
