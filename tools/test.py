@@ -93,8 +93,14 @@ def main(argv=None):
         register_checkpoint_loader()
         from mmengine.evaluator import DumpResults
 
+        from vcl_mm.apis.inference import load_weights_strictly
         from vcl_mm.utils.launch import build_runner
         runner = build_runner(build_test_cfg(args))
+        # mmengine loads load_from non-strictly (a checkpoint of another
+        # model would be evaluated with random weights): refuse a mismatch
+        model = getattr(runner.model, 'module', runner.model)
+        load_weights_strictly(model, args.checkpoint,
+                              f'model of {args.config}')
         if args.out is not None:
             runner.test_evaluator.metrics.append(
                 DumpResults(out_file_path=args.out))

@@ -163,3 +163,18 @@ def test_bad_input_is_one_clear_line(args, message):
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert lines[-1].startswith('error: ') and message in lines[-1]
     assert 'Traceback' not in proc.stderr
+
+
+def test_test_tool_refuses_a_checkpoint_of_another_model(videos, tmp_path):
+    """No silent evaluation with random weights (mmengine only warns)."""
+    path = str(tmp_path / 'other.pth')
+    torch.save(dict(state_dict={'backbone.conv1.weight': torch.ones(1)}),
+               path)
+    proc = run_tool(['tools/test.py', CONFIG, path, '--work-dir',
+                     str(tmp_path / 'w'), '--cfg-options',
+                     f'test_dataloader.dataset.data_root={videos}'],
+                    timeout=300)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    last = [ln for ln in proc.stderr.splitlines() if ln.strip()][-1]
+    assert last.startswith('error: ') and 'does not fit' in last
+    assert 'missing' in last and 'Traceback' not in proc.stderr
