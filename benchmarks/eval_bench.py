@@ -278,7 +278,7 @@ def _davis_child(which, gt_dir, res_dir, names):
     sys.path.insert(0, ROOT)
     sys.path.insert(0, HERE)
     if which == 'ours':
-        from vcl_mm.evaluation.functional.davis_io import \
+        from vcl_mm.evaluation.functional.davis_folder import \
             evaluate_davis_folder
     else:
         from eval_reference import davis_reference
@@ -308,19 +308,17 @@ def _run_child(which, gt_dir, res_dir, names):
 
 def _ours_ytvis(gt, results, agnostic):
     """Our evaluation split into stages; returns (stats, timings)."""
-    from vcl_mm.evaluation.functional import ytvis_eval as Y
-    params = Y.YTVISParams()
+    from vcl_mm.datasets.api_wrappers.ytvis_api import CheckedYTVIS
+    from vcl_mm.evaluation.functional import FastYTVISeval
     t0 = time.perf_counter()
-    g = Y.parse_ytvis_gt(gt)
-    dts = Y.parse_ytvis_results(results, g)
+    g = CheckedYTVIS(gt)
+    d = g.loadRes(results)
     t1 = time.perf_counter()
-    evals = [
-        Y.evaluate_video(g.tracks[v], dts[v], g.cat_ids, agnostic, params)
-        for v in g.video_ids
-    ]
-    precision, recall = Y.accumulate(evals, [-1] if agnostic else g.cat_ids,
-                                     params)
-    stats = Y.summarize(precision, recall, params)
+    ev = FastYTVISeval(g, d, use_cats=not agnostic)
+    ev.evaluate()
+    ev.accumulate()
+    ev.summarize()
+    stats = ev.stats_dict()
     t2 = time.perf_counter()
     return stats, dict(load=t1 - t0, eval=t2 - t1)
 

@@ -11,8 +11,8 @@ from vcl_mm.evaluation.functional.davis_eval import (DAVISSummary,
                                                      db_statistics, disk,
                                                      frame_scores,
                                                      label_boundaries)
-from vcl_mm.evaluation.functional.davis_io import (davis_frames,
-                                                   read_label_png)
+from vcl_mm.datasets.api_wrappers.davis_format import (davis_frames,
+                                                       read_label_png)
 from vcl_mm.utils import InputError
 
 

@@ -11,12 +11,13 @@ import pytest
 from evalhelpers import REPO_ROOT
 from pycocotools import mask as mask_utils
 
-from vcl_mm.evaluation.exporters import (encode_masks, group_tracks,
-                                         paint_proposals, rank_tracks,
-                                         tracks_to_ytvis, write_davis_png,
-                                         write_ytvis_results)
-from vcl_mm.evaluation.functional import (MEASURES, STAT_NAMES, davis_frames,
-                                          evaluate_ytvis, read_label_png)
+from vcl_mm.datasets.api_wrappers.davis_format import (davis_frames,
+                                                       read_label_png)
+from vcl_mm.evaluation.functional import MEASURES, STAT_NAMES, evaluate_ytvis
+from vcl_mm.evaluation.track_results import (encode_masks, group_tracks,
+                                             paint_proposals, rank_tracks,
+                                             tracks_to_ytvis, write_davis_png,
+                                             write_ytvis_results)
 
 sys.path.insert(0, str(REPO_ROOT / 'tools' / 'analysis'))
 import eval_davis  # noqa: E402

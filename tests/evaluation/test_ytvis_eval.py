@@ -4,23 +4,26 @@ import numpy as np
 import pytest
 from evalhelpers import box, make_gt, make_res, track
 
-from vcl_mm.evaluation.functional import ytvis_eval as Y
-from vcl_mm.evaluation.functional.ytvis_eval import (STAT_NAMES, Track,
-                                                     evaluate_ytvis, video_iou)
+from pycocotools import mask as mask_utils
+
+from vcl_mm.datasets.api_wrappers import masks as M
+from vcl_mm.evaluation.functional import rle_iou
+from vcl_mm.evaluation.functional.ytvis_eval import STAT_NAMES, evaluate_ytvis
 from vcl_mm.utils import InputError
 
 H, W = 20, 20
 
 
-def _t(masks, score=0., crowd=False, avg_area=0):
-    return Track(
-        id=1,
-        video_id=1,
-        category_id=1,
-        rles=track(masks),
-        avg_area=avg_area,
-        score=score,
-        iscrowd=crowd)
+def _t(masks):
+    """(per-frame RLEs, (T,) areas) of a track."""
+    rles = track(masks)
+    return rles, M.track_areas([rles])[0]
+
+
+def video_iou(dts, gts, min_iou=None):
+    return rle_iou.video_iou([d[0] for d in dts], [g[0] for g in gts],
+                             np.stack([d[1] for d in dts]),
+                             np.stack([g[1] for g in gts]), min_iou)
 
 
 def test_video_iou_absent_and_empty_frames():
@@ -71,11 +74,11 @@ def test_video_iou_matches_per_frame_definition(reference):
         for i, d in enumerate(dts):
             for j, g in enumerate(gts):
                 inter = union = 0.
-                for a, b in zip(d.rles, g.rles):
+                for a, b in zip(d[0], g[0]):
                     ma = np.zeros((H, W), bool) if a is None else \
-                        Y.mask_utils.decode(a).astype(bool)
+                        mask_utils.decode(a).astype(bool)
                     mb = np.zeros((H, W), bool) if b is None else \
-                        Y.mask_utils.decode(b).astype(bool)
+                        mask_utils.decode(b).astype(bool)
                     inter += (ma & mb).sum()
                     union += (ma | mb).sum()
                 want = inter / union if union else 0.
@@ -93,7 +96,9 @@ def test_video_iou_per_frame_fallback_is_identical(monkeypatch):
         for _ in range(2)
     ]
     fast = video_iou(dts, gts, 0.5)
-    monkeypatch.setattr(Y, '_TAGGING_OK', [False])
+    monkeypatch.setattr(rle_iou, '_nb', None)  # pycocotools path
+    assert np.array_equal(video_iou(dts, gts, 0.5), fast)
+    monkeypatch.setattr(rle_iou, '_TAGGING_OK', [False])  # per frame
     assert np.array_equal(video_iou(dts, gts, 0.5), fast)
 
 
@@ -271,7 +276,6 @@ def test_bad_input_names_the_video():
 
 
 def test_rle_run_totals_of_pycocotools_encodings_are_the_mask_size():
-    from pycocotools import mask as mask_utils
     rng = np.random.default_rng(0)
     counts, want = [], []
     for h, w in [(1, 1), (3, 7), (20, 20), (64, 48), (300, 5), (1000, 900)]:
@@ -282,7 +286,7 @@ def test_rle_run_totals_of_pycocotools_encodings_are_the_mask_size():
             want.append(h * w)
     counts += [b'', 'abc~', 'é', b'0' * 13 + b'`' * 13 + b'0']
     want += [0, -1, -1, -1]
-    assert Y.rle_run_totals(counts).tolist() == want
+    assert M.rle_run_totals(counts).tolist() == want
 
 
 @pytest.mark.parametrize('runs',

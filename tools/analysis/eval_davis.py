@@ -58,7 +58,7 @@ def main(argv=None):
             require_writable(args.out, 'measures file', 'pass another --out')
         from vcl_mm.evaluation.functional.davis_eval import \
             format_davis_table
-        from vcl_mm.evaluation.functional.davis_io import \
+        from vcl_mm.evaluation.functional.davis_folder import \
             evaluate_davis_folder
         start = time.time()
         summary = evaluate_davis_folder(

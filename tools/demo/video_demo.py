@@ -112,8 +112,9 @@ def run(args):
 
     from vcl_mm.apis.inference import init_video_model, track_video
     from vcl_mm.apis.video_io import VideoSource
-    from vcl_mm.evaluation.exporters import (encode_masks, paint_proposals,
-                                             write_davis_png)
+    from vcl_mm.evaluation.track_results import (encode_masks,
+                                                 paint_proposals,
+                                                 write_davis_png)
     from vcl_mm.utils import require_writable
     require_writable(
         osp.join(args.out, 'tracks.json'), 'demo output', 'pass another --out')

@@ -5,10 +5,10 @@ import os.path as osp
 from collections import defaultdict
 
 import numpy as np
-from pycocotools import mask as mask_utils
 from scipy.optimize import linear_sum_assignment
 
-from vcl_mm.evaluation.exporters import paint_proposals, write_davis_png
+from vcl_mm.datasets.api_wrappers.masks import decode, encode
+from vcl_mm.evaluation.track_results import paint_proposals, write_davis_png
 
 
 def _masks_by_image(coco):
@@ -16,7 +16,7 @@ def _masks_by_image(coco):
     by_id = defaultdict(list)
     for ann in coco['annotations']:
         by_id[ann['image_id']].append(
-            mask_utils.decode(ann['segmentation']).astype(bool))
+            decode(ann['segmentation']))
     return {
         img['file_name']: by_id.get(img['id'], [])
         for img in coco['images']
@@ -93,9 +93,7 @@ def per_frame_tracks(pseudo_json, ytvis_gt_json, davis_out_dir,
             stem = osp.splitext(name)[0]
             write_davis_png(osp.join(davis_out_dir, f'{stem}.png'), label)
             for k, m in enumerate(frame):
-                rle = mask_utils.encode(np.asfortranarray(m.astype(np.uint8)))
-                rle['counts'] = rle['counts'].decode('ascii')
-                tracks[k][t] = rle
+                tracks[k][t] = encode(m)
         for k, segs in enumerate(tracks):
             results.append(
                 dict(video_id=video['id'], category_id=1,

@@ -4,15 +4,13 @@ import os.path as osp
 
 import numpy as np
 from PIL import Image
-from pycocotools import mask as mask_utils
 
 from mmdet.datasets import BaseVideoDataset
 from mmdet.registry import DATASETS
-from vcl_mm.evaluation.functional.davis_eval import VOID_LABEL
-from vcl_mm.evaluation.functional.davis_io import (davis_annotation_dir,
-                                                   davis_sequences,
-                                                   read_label_png)
 from vcl_mm.utils import InputError
+from .api_wrappers import masks as mask_fmt
+from .api_wrappers.davis_format import (VOID_LABEL, davis_annotation_dir,
+                                        davis_sequences, read_label_png)
 
 __all__ = ['DAVISDataset']
 
@@ -131,10 +129,8 @@ class DAVISDataset(BaseVideoDataset):
         for oid in np.unique(labels).tolist():
             if oid in (0, VOID_LABEL):
                 continue
-            m = np.asfortranarray((labels == oid).astype(np.uint8))
-            rle = mask_utils.encode(m)
-            rle['counts'] = rle['counts'].decode('ascii')
-            x, y, w, h = mask_utils.toBbox(rle).tolist()
+            rle = mask_fmt.encode(labels == oid)
+            x, y, w, h = mask_fmt.rle_boxes([rle])[0].tolist()
             out.append(
                 dict(
                     mask=rle,
@@ -142,5 +138,5 @@ class DAVISDataset(BaseVideoDataset):
                     bbox_label=0,
                     instance_id=int(oid),
                     ignore_flag=0,
-                    area=float(mask_utils.area(rle))))
+                    area=float(mask_fmt.rle_areas([rle])[0])))
         return out

@@ -27,9 +27,9 @@ from mmdet.registry import DATASETS
 from mmengine.fileio import load
 from mmengine.logging import print_log
 from PIL import Image
-from pycocotools import mask as mask_utils
 
 from vcl_mm.utils import InputError
+from .api_wrappers.masks import polygon_box, seg_to_box
 
 SIZE_SOURCES = ('auto', 'json', 'image')
 SCHEMA_HINT = ('expected a COCO image JSON with "images" [{id, file_name, '
@@ -355,14 +355,8 @@ def _parse_instance(ann: dict, height: int, width: int) -> Optional[dict]:
 
 
 def _seg_bbox(seg, height: int, width: int) -> List[float]:
-    """[x, y, w, h] of an RLE / polygon segmentation (pixels)."""
+    """[x, y, w, h] of an RLE (its mask) / polygon (its points) segmentation
+    (pixels)."""
     if isinstance(seg, dict):
-        rle = seg if isinstance(seg['counts'], str) else \
-            mask_utils.frPyObjects(seg, height, width)
-        return mask_utils.toBbox(rle).tolist()
-    pts = np.concatenate(
-        [np.asarray(p, np.float64).reshape(-1, 2)
-         for p in seg]) if seg else np.zeros((1, 2))
-    x0, y0 = pts.min(0)
-    x1, y1 = pts.max(0)
-    return [x0, y0, x1 - x0, y1 - y0]
+        return seg_to_box(seg, height, width)
+    return polygon_box(seg)

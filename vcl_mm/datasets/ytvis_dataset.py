@@ -3,24 +3,13 @@ import json
 import os.path as osp
 from collections import defaultdict
 
-from pycocotools import mask as mask_utils
 
 from mmdet.datasets import YouTubeVISDataset
 from mmdet.registry import DATASETS
 from vcl_mm.utils import InputError, require_file
+from .api_wrappers.masks import seg_to_box
 
 __all__ = ['YTVISDataset']
-
-
-def _box_from_mask(seg, h, w):
-    """[x, y, w, h] box of a polygon / RLE segmentation."""
-    if isinstance(seg, list):
-        rle = mask_utils.merge(mask_utils.frPyObjects(seg, h, w))
-    elif isinstance(seg.get('counts'), list):
-        rle = mask_utils.frPyObjects(seg, h, w)
-    else:
-        rle = seg
-    return [float(v) for v in mask_utils.toBbox(rle)]
 
 
 @DATASETS.register_module()
@@ -132,7 +121,7 @@ class YTVISDataset(YouTubeVISDataset):
         if cat not in self.cat2label:
             return
         h, w = info['height'], info['width']
-        x, y, bw, bh = box if box else _box_from_mask(seg, h, w)
+        x, y, bw, bh = box if box else seg_to_box(seg, h, w)
         if not self.test_mode and (bw < 1 or bh < 1):
             return  # degenerate, as mmdet skips them for training
         info['instances'].append(

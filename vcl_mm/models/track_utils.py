@@ -10,10 +10,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from mmengine.structures import InstanceData
-from pycocotools import mask as mask_utils
 from scipy.optimize import linear_sum_assignment
 
 from mmdet.structures.mask import mask2bbox
+from vcl_mm.datasets.api_wrappers.masks import decode, encode
 
 
 def query_scores(cls_logits: torch.Tensor) -> torch.Tensor:
@@ -258,10 +258,7 @@ class FrameMaskStore:
         rles = [None] * len(arr)
         idx = np.flatnonzero(nonempty)
         if len(idx):
-            encoded = mask_utils.encode(
-                np.asfortranarray(arr[idx].transpose(1, 2,
-                                                     0).astype(np.uint8)))
-            for i, rle in zip(idx, encoded):
+            for i, rle in zip(idx, encode(arr[idx], str_counts=False)):
                 rles[i] = rle
         self._rles[frame] = rles
 
@@ -280,7 +277,7 @@ class FrameMaskStore:
         for k, track in enumerate(tracks):
             rle = rles[int(track)]
             if rle is not None:
-                out[k] = mask_utils.decode(rle).astype(bool)
+                out[k] = decode(rle)
         return out
 
     def gather(self, tracks: Sequence[int]) -> torch.Tensor:

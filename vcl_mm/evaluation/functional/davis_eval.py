@@ -5,7 +5,7 @@ tools, unsupervised task:
 
 * ground truth: object ids 1..N where N is the largest id in the *first*
   frame, 255 is void (DAVIS-2016 0/255 masks are read as object 1 by
-  :mod:`.davis_io`); predictions: indexed label maps, ids 1..P, P <= 20;
+  :mod:`.davis_folder`); predictions: indexed label maps, ids 1..P, P <= 20;
 * J = |pred & gt| / |pred | gt| over non-void pixels, 1 when the union is
   empty;
 * F = boundary F-measure: boundaries as the official ``seg2bmap`` (a pixel
@@ -40,7 +40,8 @@ import cv2
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from vcl_mm.utils import InputError
+from vcl_mm.datasets.api_wrappers.davis_format import VOID_LABEL
+from vcl_mm.utils.errors import InputError
 
 __all__ = [
     'MAX_PROPOSALS', 'VOID_LABEL', 'MEASURES', 'disk', 'boundary_radius',
@@ -50,8 +51,6 @@ __all__ = [
 
 #: Most proposals per sequence the unsupervised protocol accepts.
 MAX_PROPOSALS = 20
-#: Ground-truth label of pixels that are not evaluated.
-VOID_LABEL = 255
 #: Global measures, in the official table order.
 MEASURES = ('J&F-Mean', 'J-Mean', 'J-Recall', 'J-Decay', 'F-Mean', 'F-Recall',
             'F-Decay')

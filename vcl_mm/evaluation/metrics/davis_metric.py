@@ -9,11 +9,11 @@ from mmengine.logging import MMLogger
 
 from mmdet.evaluation.metrics.base_video_metric import BaseVideoMetric
 from mmdet.registry import METRICS
+from vcl_mm.datasets.api_wrappers.davis_format import read_label_png
 from vcl_mm.utils import InputError
-from ..exporters import paint_proposals, rank_tracks, write_davis_png
 from ..functional.davis_eval import (MAX_PROPOSALS, MEASURES, DAVISSummary,
                                      SequenceEvaluator, format_davis_table)
-from ..functional.davis_io import read_label_png
+from ..track_results import paint_proposals, rank_tracks, write_davis_png
 
 __all__ = ['DAVISMetric']
 

@@ -1,17 +1,17 @@
 """YouTube-VIS metric (class-agnostic by default) for video predictions."""
 from typing import Optional
 
-import numpy as np
 from mmengine.logging import MMLogger
 
 from mmdet.evaluation.metrics.base_video_metric import BaseVideoMetric
 from mmdet.registry import METRICS
+from vcl_mm.datasets.api_wrappers.masks import (mean_area, segs_to_rles,
+                                                track_areas)
 from vcl_mm.utils import InputError
-from ..exporters import (encode_masks, group_tracks, tracks_to_ytvis,
-                         write_ytvis_results)
-from ..functional.ytvis_eval import (STAT_NAMES, Track, YTVISParams,
-                                     accumulate, evaluate_video, format_stats,
-                                     summarize, to_rles)
+from ..functional.fast_ytviseval import STAT_NAMES, FastYTVISeval
+from ..functional.ytvis_eval import format_stats
+from ..track_results import (encode_masks, group_tracks, tracks_to_ytvis,
+                             write_ytvis_results)
 
 __all__ = ['ClassAgnosticYTVISMetric', 'gt_tracks_from_instances']
 
@@ -28,8 +28,12 @@ def gt_tracks_from_instances(video_id, frame_instances, height, width):
         height, width (int): original frame size.
 
     Returns:
-        list[Track]: ordered by instance id (= annotation order for
-        :class:`vcl_mm.datasets.YTVISDataset`), category = label + 1.
+        list[dict]: one official-style annotation per track (``id``,
+        ``video_id``, ``category_id`` = label + 1, ``iscrowd``,
+        ``segmentations`` as RLEs, ``mask_areas``, ``avg_area``: the mean
+        of the given per-frame areas, the mask area where none is given),
+        ordered by instance id (= annotation order for
+        :class:`vcl_mm.datasets.YTVISDataset`).
     """
     T = len(frame_instances)
     tracks = {}
@@ -51,22 +55,22 @@ def gt_tracks_from_instances(video_id, frame_instances, height, width):
     out = []
     for iid in sorted(tracks):
         tr = tracks[iid]
-        rles = to_rles(tr['segs'], height, width,
-                       f'video {video_id}, ground-truth instance {iid}')
-        track = Track(
-            id=iid,
-            video_id=video_id,
-            category_id=tr['label'] + 1,
-            rles=rles,
-            avg_area=0,
-            iscrowd=tr['crowd'])
+        rles = segs_to_rles(tr['segs'], height, width,
+                            f'video {video_id}, ground-truth instance {iid}')
+        masks = track_areas([rles])[0]
         areas = [
             a if a is not None or r is None else float(m)
-            for a, r, m in zip(tr['areas'], rles, track.areas.tolist())
+            for a, r, m in zip(tr['areas'], rles, masks.tolist())
         ]
-        nonzero = [a for a in areas if a]
-        track.avg_area = float(np.array(nonzero).mean()) if nonzero else 0
-        out.append(track)
+        out.append(
+            dict(
+                id=iid,
+                video_id=video_id,
+                category_id=tr['label'] + 1,
+                iscrowd=int(tr['crowd']),
+                segmentations=rles,
+                mask_areas=masks,
+                avg_area=mean_area(areas)))
     return out
 
 
@@ -75,10 +79,12 @@ class ClassAgnosticYTVISMetric(BaseVideoMetric):
     """YouTube-VIS AP/AR, class-agnostic (``useCats=0``) or class-aware.
 
     Subclasses mmdet's ``BaseVideoMetric`` (video grouping, distributed
-    collection) rather than ``YouTubeVISMetric``, whose vendored evaluator
-    crashes on numpy >= 1.24, has no class-agnostic mode and takes S/M/L
-    areas from boxes. Each video is matched as soon as it is processed, so
-    only small per-video records (and, when exporting, the RLEs) are kept.
+    collection) rather than ``YouTubeVISMetric``, which runs the same
+    ``YTVISeval`` but without a class-agnostic mode, on numpy < 1.24 only,
+    with S/M/L areas from boxes, after collecting every video. Here
+    :class:`FastYTVISeval` (mmdet's evaluator, fast video IoU) matches each
+    video as soon as it is processed, so only small per-video records (and,
+    when exporting, the RLEs) are kept.
 
     Consumes ``Mask2FormerVideo`` outputs: per frame ``pred_track_instances``
     with ``masks`` (N, H, W) bool at the original size, ``scores``,
@@ -109,13 +115,19 @@ class ClassAgnosticYTVISMetric(BaseVideoMetric):
         self.class_agnostic = class_agnostic
         self.outfile_prefix = outfile_prefix
         self.format_only = format_only
-        self.params = YTVISParams()
 
     @property
     def cat_ids(self):
         """Category ids 1..C of the dataset classes."""
         classes = (self.dataset_meta or {}).get('classes') or ('object', )
         return list(range(1, len(classes) + 1))
+
+    def _evaluator(self):
+        """The official evaluator (fast video IoU) for this metric's mode
+        and the dataset's categories."""
+        ev = FastYTVISeval(use_cats=not self.class_agnostic)
+        ev.params.catIds = self.cat_ids
+        return ev
 
     def process_image(self, data_samples, ori_video_len):
         raise InputError('ClassAgnosticYTVISMetric needs whole videos per '
@@ -151,23 +163,22 @@ class ClassAgnosticYTVISMetric(BaseVideoMetric):
                     f'class in the dataset ({len(cats)} classes)')
         record = None
         if not self.format_only:
+            areas = track_areas([tr['rles'] for tr in tracks])
             dts = [
-                Track(
+                dict(
                     id=k + 1,
                     video_id=video_id,
                     category_id=tr['label'] + 1,
-                    rles=tr['rles'],
-                    avg_area=0,
-                    score=tr['score']) for k, tr in enumerate(tracks)
+                    iscrowd=0,
+                    score=tr['score'],
+                    segmentations=tr['rles'],
+                    mask_areas=a,
+                    avg_area=mean_area(a.tolist()))
+                for k, (tr, a) in enumerate(zip(tracks, areas))
             ]
-            for d in dts:
-                nonzero = [a for a in d.areas.tolist() if a]
-                d.avg_area = (
-                    float(np.array(nonzero).mean()) if nonzero else 0)
             gts = gt_tracks_from_instances(video_id, gt_instances, height,
                                            width)
-            record = evaluate_video(gts, dts, cats, self.class_agnostic,
-                                    self.params)
+            record = self._evaluator().evaluate_video(video_id, gts, dts)
         entries = (
             tracks_to_ytvis(video_id, tracks) if self.outfile_prefix else None)
         self.results.append(
@@ -188,11 +199,10 @@ class ClassAgnosticYTVISMetric(BaseVideoMetric):
                         f'{zip_path}')
         if self.format_only:
             return {}
-        keys = [-1] if self.class_agnostic else self.cat_ids
-        precision, recall = accumulate([r['record'] for r in ordered], keys,
-                                       self.params)
-        stats = summarize(precision, recall, self.params)
+        stats = self._evaluator().accumulate_videos(
+            {r['video_id']: r['record']
+             for r in ordered})
         mode = 'class-agnostic' if self.class_agnostic else 'class-aware'
         logger.info(f'YouTube-VIS ({mode}, {len(ordered)} videos):\n' +
-                    format_stats(stats, self.params))
+                    format_stats(stats))
         return {k: stats[k] for k in STAT_NAMES}

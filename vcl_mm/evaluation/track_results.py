@@ -1,4 +1,5 @@
-"""Video predictions to the official result formats.
+"""Video predictions as tracks: grouped per instance id, ranked by score,
+written in the official result formats.
 
 * YouTube-VIS: ``[{video_id, score, category_id, segmentations}]`` with one
   compressed RLE (``counts`` as str) or ``None`` per frame, written as
@@ -18,9 +19,9 @@ import os.path as osp
 import zipfile
 
 import numpy as np
-from pycocotools import mask as mask_utils
 
-from vcl_mm.datasets.synthetic import write_indexed_png
+from vcl_mm.datasets.api_wrappers.davis_format import write_indexed_png
+from vcl_mm.datasets.api_wrappers.masks import encode
 
 __all__ = [
     'encode_masks', 'group_tracks', 'tracks_to_ytvis', 'write_ytvis_results',
@@ -44,13 +45,7 @@ def encode_masks(masks):
         list[dict]: N RLE dicts with ``size`` [H, W] and ``counts`` (str).
     """
     masks = _to_numpy(masks)
-    if len(masks) == 0:
-        return []
-    rles = mask_utils.encode(
-        np.asfortranarray(masks.transpose(1, 2, 0).astype(np.uint8)))
-    for rle in rles:
-        rle['counts'] = rle['counts'].decode('ascii')
-    return rles
+    return encode(masks) if len(masks) else []
 
 
 def group_tracks(frames):

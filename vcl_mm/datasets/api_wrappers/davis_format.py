@@ -1,4 +1,4 @@
-"""DAVIS folder layout and mask files, for evaluation and datasets.
+"""The DAVIS data format: folder layout, indexed (palette) PNG label maps.
 
 Layout (official DAVIS 2017; DAVIS 2016 and DAVIS-2017-Motion follow it)::
 
@@ -8,8 +8,9 @@ Layout (official DAVIS 2017; DAVIS 2016 and DAVIS-2017-Motion follow it)::
     <root>/ImageSets/2017/<split>.txt                          (optional)
 
 ``<res>`` is ``480p`` by default; an empty resolution means no such level.
-Ground-truth PNGs are indexed (palette) label maps with 255 = void, or
-DAVIS-2016 single-channel 0/255 masks, read as object 1.
+Ground-truth PNGs are indexed (palette) label maps with 255 = void
+(:data:`VOID_LABEL`), or DAVIS-2016 single-channel 0/255 masks, read as
+object 1. numpy + PIL only.
 """
 import os
 import os.path as osp
@@ -17,13 +18,38 @@ import os.path as osp
 import numpy as np
 from PIL import Image
 
-from vcl_mm.utils import InputError
-from .davis_eval import (MAX_PROPOSALS, DAVISSummary, SequenceEvaluator)
+from vcl_mm.utils.errors import InputError
 
 __all__ = [
-    'read_label_png', 'davis_annotation_dir', 'davis_sequences',
-    'davis_frames', 'evaluate_davis_folder'
+    'VOID_LABEL', 'davis_palette', 'write_indexed_png', 'read_label_png',
+    'davis_annotation_dir', 'davis_sequences', 'davis_frames'
 ]
+
+#: Ground-truth label of pixels that are not evaluated.
+VOID_LABEL = 255
+
+
+def davis_palette():
+    """The DAVIS/PASCAL VOC colour palette, a flat list of 768 ints."""
+    palette = np.zeros((256, 3), np.uint8)
+    for i in range(256):
+        c, r, g, b = i, 0, 0, 0
+        for j in range(8):
+            r |= ((c >> 0) & 1) << (7 - j)
+            g |= ((c >> 1) & 1) << (7 - j)
+            b |= ((c >> 2) & 1) << (7 - j)
+            c >>= 3
+        palette[i] = (r, g, b)
+    return palette.reshape(-1).tolist()
+
+
+def write_indexed_png(path, label_map):
+    """Save an (H, W) uint8 label map as a DAVIS palette PNG (creates the
+    folder)."""
+    os.makedirs(osp.dirname(path) or '.', exist_ok=True)
+    img = Image.fromarray(np.asarray(label_map).astype(np.uint8), mode='P')
+    img.putpalette(davis_palette())
+    img.save(path)
 
 
 def read_label_png(path, binary_is_object=True):
@@ -136,52 +162,3 @@ def davis_frames(ann_dir, seq):
     if not frames:
         raise InputError(f'sequence {seq}: no PNG masks in {folder}')
     return frames
-
-
-def evaluate_davis_folder(davis_root,
-                          results_dir,
-                          split='val',
-                          task='unsupervised',
-                          resolution='480p',
-                          ann_dir=None,
-                          max_proposals=MAX_PROPOSALS,
-                          bound_th=0.008,
-                          sequences=None):
-    """Evaluate indexed-PNG results against a DAVIS root, streaming.
-
-    Args:
-        davis_root (str): DAVIS root (see module docstring).
-        results_dir (str): ``<results_dir>/<seq>/<frame>.png`` predictions
-            named like the ground-truth frames.
-        split (str): ImageSets split.
-        task (str): only ``'unsupervised'``.
-        resolution (str): ``'480p'`` or '' for a flat layout.
-        ann_dir (str, optional): explicit annotation folder.
-        max_proposals (int): at most this many proposal ids per sequence.
-        bound_th (float): boundary tolerance.
-        sequences (list[str], optional): restrict to these sequences.
-
-    Returns:
-        dict: see :meth:`DAVISSummary.summary`.
-    """
-    gt_dir = davis_annotation_dir(davis_root, task, resolution, ann_dir)
-    if not osp.isdir(results_dir):
-        raise InputError(f'results folder not found: {results_dir}')
-    names = sequences or davis_sequences(davis_root, gt_dir, split)
-    summary = DAVISSummary()
-    for seq in names:
-        if not osp.isdir(osp.join(results_dir, seq)):
-            raise InputError(f'sequence {seq}: no results folder '
-                             f'{osp.join(results_dir, seq)}')
-        ev = SequenceEvaluator(
-            seq, max_proposals=max_proposals, bound_th=bound_th)
-        for frame in davis_frames(gt_dir, seq):
-            res_path = osp.join(results_dir, seq, f'{frame}.png')
-            if not osp.isfile(res_path):
-                raise InputError(f'sequence {seq}: result frame missing: '
-                                 f'{res_path}')
-            ev.add_frame(
-                read_label_png(osp.join(gt_dir, seq, f'{frame}.png')),
-                read_label_png(res_path, binary_is_object=False), frame)
-        summary.add(ev.result())
-    return summary.summary()

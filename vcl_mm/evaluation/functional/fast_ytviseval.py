@@ -1,0 +1,178 @@
+"""mmdet's (the official) ``YTVISeval`` with our video-IoU kernel.
+
+The protocol is mmdet's copy of the official YouTube-VIS evaluator
+(``YTVOSeval``): ``evaluateVid`` (greedy matching), ``accumulate`` and
+``summarize`` run unchanged. Only these differ:
+
+* ``computeIoU``, the hot path (two pycocotools ``merge`` and two ``area``
+  calls per pair and frame), is :func:`.rle_iou.video_iou`; pairs that
+  cannot reach the lowest IoU threshold get 0 instead of their (smaller)
+  IoU, which changes no match and no statistic;
+* ``_prepare`` takes the masks and ``avg_area`` as
+  :class:`vcl_mm.datasets.api_wrappers.ytvis_api.CheckedYTVIS` loaded them
+  (converted in batches, checked) instead of converting per frame;
+* ``use_cats`` is a constructor argument (VideoCutLER evaluates with
+  ``useCats=0``), and nothing is printed;
+* :meth:`FastYTVISeval.evaluate_video` / :meth:`accumulate_videos` match
+  videos one at a time, for metrics that see one video at a time.
+
+``np.float`` in ``accumulate`` (removed in numpy 1.24) is fixed where the
+official module is loaded (:mod:`vcl_mm.datasets.api_wrappers.mmdet_ytvis`).
+numpy + pycocotools + numba only.
+"""
+import contextlib
+import copy
+import io
+from collections import defaultdict
+
+import numpy as np
+
+from vcl_mm.datasets.api_wrappers.mmdet_ytvis import YTVISeval
+from .rle_iou import video_iou
+
+__all__ = ['STAT_NAMES', 'FastYTVISeval']
+
+#: Names of the 12 statistics, in the official order.
+STAT_NAMES = ('AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'AR1', 'AR10',
+              'AR100', 'ARs', 'ARm', 'ARl')
+
+
+def _quiet():
+    return contextlib.redirect_stdout(io.StringIO())
+
+
+def _areas(anns):
+    return np.stack([a['mask_areas'] for a in anns]) if anns else None
+
+
+class FastYTVISeval(YTVISeval):
+    """Official YouTube-VIS evaluation, fast video IoU, ``useCats`` switch.
+
+    Args:
+        cocoGt (CheckedYTVIS, optional): ground truth.
+        cocoDt (CheckedYTVIS, optional): results (``cocoGt.loadRes``).
+        use_cats (bool): class-aware (official default) or ``useCats=0``.
+    """
+
+    def __init__(self, cocoGt=None, cocoDt=None, use_cats=True):
+        super().__init__(cocoGt, cocoDt, iouType='segm')
+        self.params.useCats = int(bool(use_cats))
+
+    def _anns(self, vidId, catId):
+        """Ground truth and detections of one (video, category key), in the
+        official order (categories ascending under ``useCats=0``)."""
+        p = self.params
+        if p.useCats:
+            return self._gts[vidId, catId], self._dts[vidId, catId]
+        return ([g for c in p.catIds for g in self._gts[vidId, c]],
+                [d for c in p.catIds for d in self._dts[vidId, c]])
+
+    def _prepare(self):
+        """The official ``_prepare`` minus the per-frame mask conversion
+        (done, and ``avg_area`` set, when the APIs were loaded)."""
+        p = self.params
+        gt_api, dt_api = self.cocoGt, self.cocoDt
+        if p.useCats:
+            gts = gt_api.loadAnns(
+                gt_api.getAnnIds(vidIds=p.vidIds, catIds=p.catIds))
+            dts = dt_api.loadAnns(
+                dt_api.getAnnIds(vidIds=p.vidIds, catIds=p.catIds))
+        else:
+            gts = gt_api.loadAnns(gt_api.getAnnIds(vidIds=p.vidIds))
+            dts = dt_api.loadAnns(dt_api.getAnnIds(vidIds=p.vidIds))
+        self._index(gts, dts)
+        self.evalVids = defaultdict(list)
+        self.eval = {}
+
+    def _index(self, gts, dts):
+        self._gts, self._dts = defaultdict(list), defaultdict(list)
+        for gt in gts:
+            gt['ignore'] = 'iscrowd' in gt and gt['iscrowd']
+            self._gts[gt['video_id'], gt['category_id']].append(gt)
+        for dt in dts:
+            self._dts[dt['video_id'], dt['category_id']].append(dt)
+
+    def computeIoU(self, vidId, catId):
+        """(D, G) video IoU of the top ``maxDets[-1]`` detections (score
+        order, stable) and the ground truth, as the official method."""
+        p = self.params
+        gt, dt = self._anns(vidId, catId)
+        if len(gt) == 0 and len(dt) == 0:
+            return []
+        inds = np.argsort([-d['score'] for d in dt], kind='mergesort')
+        dt = [dt[i] for i in inds[:p.maxDets[-1]]]
+        if not dt or not gt:
+            return np.zeros([len(dt), len(gt)])
+        return video_iou([d['segmentations'] for d in dt],
+                         [g['segmentations'] for g in gt], _areas(dt),
+                         _areas(gt), float(np.min(p.iouThrs)))
+
+    def evaluate(self):
+        """The official ``evaluate``, without its prints."""
+        with _quiet():
+            super().evaluate()
+
+    def accumulate(self, p=None):
+        """The official ``accumulate``, without its prints."""
+        with _quiet():
+            super().accumulate(p)
+
+    def summarize(self):
+        """The official ``summarize`` (``self.stats``), without printing
+        (:func:`vcl_mm.evaluation.functional.format_stats` prints it)."""
+        with _quiet():
+            super().summarize()
+
+    def stats_dict(self):
+        """The 12 statistics as fractions (-1 when undefined), plus the
+        ``precision`` (T, R, K, A, M) and ``recall`` (T, K, A, M) arrays."""
+        out = {k: float(v) for k, v in zip(STAT_NAMES, self.stats)}
+        out['precision'] = self.eval['precision']
+        out['recall'] = self.eval['recall']
+        return out
+
+    def evaluate_video(self, vidId, gts, dts):
+        """Match one video now (``params.catIds`` must be set).
+
+        Args:
+            vidId (int): the video.
+            gts (list[dict]): its ground-truth annotations, as
+                ``CheckedYTVIS`` holds them (``segmentations`` RLEs,
+                ``mask_areas``, ``avg_area``, ``id``, ``category_id``,
+                ``iscrowd``).
+            dts (list[dict]): its detections, likewise plus ``score``.
+
+        Returns:
+            list[list]: per category key (``[-1]`` under ``useCats=0``), per
+            area range, the official ``evaluateVid`` record (None when the
+            key has neither ground truth nor detections).
+        """
+        p = self.params
+        p.maxDets = sorted(p.maxDets)
+        self._index(gts, dts)
+        keys = p.catIds if p.useCats else [-1]
+        self.ious = {(vidId, c): self.computeIoU(vidId, c) for c in keys}
+        out = [[self.evaluateVid(vidId, c, a, p.maxDets[-1])
+                for a in p.areaRng] for c in keys]
+        self._gts, self._dts, self.ious = defaultdict(list), defaultdict(
+            list), {}
+        return out
+
+    def accumulate_videos(self, records):
+        """Accumulate and summarize :meth:`evaluate_video` records.
+
+        Args:
+            records (dict): video id -> record; the official order (video
+                ids ascending) decides how score ties are broken.
+        """
+        p = self.params
+        p.vidIds = sorted(records)
+        keys = p.catIds if p.useCats else [-1]
+        self.evalImgs = [
+            records[v][k][a] for k in range(len(keys))
+            for a in range(len(p.areaRng)) for v in p.vidIds
+        ]
+        self._paramsEval = copy.deepcopy(p)
+        self.accumulate()
+        self.summarize()
+        return self.stats_dict()
