@@ -3,7 +3,7 @@
 #   make test         install everything, then run the test suite
 PYTHON_ENV := .venv/bin/python
 
-.PHONY: env quickstart test
+.PHONY: env quickstart test test-unit
 
 env:
 	bash tools/setup/install_env.sh
@@ -13,3 +13,7 @@ quickstart: env
 
 test: env
 	$(PYTHON_ENV) -m pytest tests -q
+
+# development: the suite without the end-to-end runs (a few minutes)
+test-unit: env
+	$(PYTHON_ENV) -m pytest tests -q -m "not slow"

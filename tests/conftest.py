@@ -3,8 +3,30 @@ from pathlib import Path
 
 import pytest
 
+#: modules of end-to-end runs (tools as subprocesses, torchrun, training
+#: loops); ``make test-unit`` (``-m "not slow"``) leaves them out
+SLOW_MODULES = (
+    'tests/foundation/test_runner_tools.py',
+    'tests/apis/test_video_demo_and_quickstart.py',
+    'tests/models/test_training.py',
+    'tests/projects/test_finetune_project.py',
+    'tests/maskcut/test_mc_cli.py',
+)
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / 'shared' / 'data'
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        'markers', 'slow: end-to-end run of a tool or a training loop '
+        '(left out by make test-unit)')
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = Path(str(item.fspath)).resolve()
+        if any(path == REPO_ROOT / m for m in SLOW_MODULES):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True, scope='session')
