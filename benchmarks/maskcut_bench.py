@@ -32,7 +32,6 @@ for _var in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS'):
 
 import argparse  # noqa: E402
 import os.path as osp  # noqa: E402
-import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 
@@ -42,8 +41,6 @@ import torch.nn.functional as F  # noqa: E402
 from PIL import Image  # noqa: E402
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
 
 from vcl_mm.datasets.synthetic import render_image  # noqa: E402
 from vcl_mm.maskcut.features import (
@@ -120,8 +117,9 @@ def run_cli(num, seed):
         tool.main([
             '--input',
             osp.join(tmp, 'imgs'), '--out',
-            osp.join(tmp, 'out.json'), '--random-init', '--tau', '0.75',
-            '--device', 'cpu', '--no-progress'
+            osp.join(tmp, 'out.json'), '--cfg-options',
+            'model.random_init=True', 'maskcut.tau=0.75', '--device', 'cpu',
+            '--no-progress'
         ])
         wall = (clock() - start)[1]
     return num / wall

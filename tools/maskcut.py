@@ -3,30 +3,35 @@
 Examples::
 
     python tools/maskcut.py --input data/imagenet/train --out maskcut.json
-    python tools/maskcut.py --input list.txt --out out.json --no-crf
+    python tools/maskcut.py --input list.txt --out out.json \\
+        --cfg-options maskcut.crf=None engine.batch_size=4
     python tools/maskcut.py --input photo.jpg --out photo_masks.json
     torchrun --nproc_per_node 4 tools/maskcut.py --input DIR --out OUT.json \\
         --launcher pytorch --device cuda
 
-Re-running the same command after an interruption skips finished images
-(partial results live in ``OUT.json.parts/``); the final JSON is the same
-as an uninterrupted run's. Images that cannot be labelled are listed with
-their reason in ``OUT.skipped.txt`` (or ``--skipped``).
+Settings (``model``, ``maskcut``, ``engine`` of the config, e.g.
+``maskcut.tau``, ``maskcut.num_masks``, ``maskcut.fixed_size``,
+``maskcut.crf=None`` to skip the CRF, ``engine.batch_size``) are changed
+with ``--cfg-options key=value ...``. Re-running the same command after an
+interruption skips finished images (partial results live in
+``OUT.json.parts/``); the final JSON is the same as an uninterrupted run's.
+Images that cannot be labelled are listed with their reason in
+``OUT.skipped.txt`` (or ``--skipped``).
 """
 import argparse
 import os
 import os.path as osp
-import sys
-from datetime import timedelta
+
+from mmengine.config import DictAction
+
+from vcl_mm.utils import InputError
+from vcl_mm.utils.launch import cli_main, init_process_group
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEFAULT_CONFIG = osp.join(REPO_ROOT, 'configs', 'maskcut',
                           'maskcut_dino-vitb8_480.py')
-if REPO_ROOT not in sys.path:
-    sys.path.insert(0, REPO_ROOT)
-
-from vcl_mm.utils import InputError  # noqa: E402
-from vcl_mm.utils.launch import cli_main  # noqa: E402
+#: ranks wait for the slowest shard at the final barrier: no short timeout
+BARRIER_TIMEOUT_S = 7 * 24 * 3600
 
 
 def parse_args(argv=None):
@@ -43,29 +48,24 @@ def parse_args(argv=None):
         '--config',
         default=DEFAULT_CONFIG,
         help='MaskCut config (default: the official ViT-B/8 settings)')
-    parser.add_argument('--weights', help='DINO checkpoint (model.weights)')
-    parser.add_argument('--tau', type=float, help='affinity threshold')
     parser.add_argument(
-        '--num-masks', type=int, help='NCut solves (max masks) per image')
+        '--weights', help='DINO checkpoint (sets model.weights)')
     parser.add_argument(
-        '--fixed-size', type=int, help='square input size in pixels')
-    parser.add_argument(
-        '--no-crf', action='store_true', help='skip the dense CRF')
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config keys, e.g. maskcut.tau=0.2 maskcut.crf=None '
+        'engine.batch_size=4 (model.random_init=True: random ViT weights, '
+        'meaningless masks, for testing only)')
     parser.add_argument(
         '--device',
         default='auto',
         help='cpu, cuda or cuda:N (auto: cuda if available); under '
         'torchrun "cuda" means each rank\'s local GPU')
     parser.add_argument(
-        '--batch-size', type=int, help='images per forward pass')
-    parser.add_argument(
         '--skipped',
         help='skipped-images file (default: OUT without .json + '
         '.skipped.txt)')
-    parser.add_argument(
-        '--random-init',
-        action='store_true',
-        help='TESTING ONLY: random ViT weights, meaningless masks')
     parser.add_argument(
         '--no-progress', action='store_true', help='no progress bar')
     parser.add_argument(
@@ -79,13 +79,15 @@ def parse_args(argv=None):
 
 
 def build_cfg(args):
-    """The config's ``model``, ``maskcut`` and ``engine`` dicts with the
-    command-line overrides applied and checked."""
+    """The config's ``model``, ``maskcut`` and ``engine`` dicts with
+    ``--weights`` and ``--cfg-options`` applied, checked."""
     from mmengine.config import Config
     if not osp.isfile(args.config):
         raise InputError(f'config not found: {args.config} (pass e.g. '
                          f'{osp.relpath(DEFAULT_CONFIG)})')
     cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
     for key in ('model', 'maskcut'):
         if key not in cfg:
             raise InputError(f'{args.config} has no "{key}" section (see '
@@ -94,27 +96,18 @@ def build_cfg(args):
     engine = dict(cfg.get('engine') or {})
     if args.weights:
         model['weights'] = args.weights
-    if args.random_init:
-        model['random_init'] = True
-    for flag, key in (('tau', 'tau'), ('num_masks', 'num_masks'),
-                      ('fixed_size', 'fixed_size')):
-        if getattr(args, flag) is not None:
-            maskcut[key] = getattr(args, flag)
-    if args.no_crf:
-        maskcut['crf'] = None
-    if args.batch_size is not None:
-        engine['batch_size'] = args.batch_size
     if not -1 <= maskcut['tau'] < 1:
-        raise InputError(f'--tau must be in [-1, 1), got {maskcut["tau"]}')
+        raise InputError(
+            f'maskcut.tau must be in [-1, 1), got {maskcut["tau"]}')
     if maskcut['num_masks'] < 1:
-        raise InputError(f'--num-masks must be >= 1, got '
+        raise InputError(f'maskcut.num_masks must be >= 1, got '
                          f'{maskcut["num_masks"]}')
     patch = model.get('patch_size', 8)
     if maskcut['fixed_size'] < 2 * patch:
-        raise InputError(f'--fixed-size must be at least {2 * patch} '
+        raise InputError(f'maskcut.fixed_size must be at least {2 * patch} '
                          f'(two patches), got {maskcut["fixed_size"]}')
     if engine.get('batch_size', 1) < 1:
-        raise InputError('--batch-size must be >= 1')
+        raise InputError('engine.batch_size must be >= 1')
     return model, maskcut, engine
 
 
@@ -133,18 +126,15 @@ def setup_device_and_dist(launcher, device):
     if launcher == 'none':
         return 0, 1, device, None
     import torch.distributed as dist
-    if 'RANK' not in os.environ or 'WORLD_SIZE' not in os.environ:
-        raise InputError('--launcher pytorch needs the environment torchrun '
-                         'sets (run: torchrun --nproc_per_node N tools/'
-                         'maskcut.py ...), or drop --launcher')
     local_rank = int(os.environ.get('LOCAL_RANK', 0))
     if device == 'cuda':
         device = f'cuda:{local_rank}'
     if device.startswith('cuda'):
         torch.cuda.set_device(torch.device(device))
-    backend = 'nccl' if device.startswith('cuda') else 'gloo'
-    # ranks wait for the slowest shard at the barrier: no short timeout
-    dist.init_process_group(backend, timeout=timedelta(days=7))
+    init_process_group(
+        launcher,
+        backend='nccl' if device.startswith('cuda') else 'gloo',
+        timeout=BARRIER_TIMEOUT_S)
     return dist.get_rank(), dist.get_world_size(), device, dist.barrier
 
 

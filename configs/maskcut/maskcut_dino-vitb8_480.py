@@ -28,7 +28,7 @@ maskcut = dict(
         block_size=8,
         tol=1e-6,
         max_iter=300),
-    crf=dict(  # None disables the CRF (--no-crf)
+    crf=dict(  # None disables it (--cfg-options maskcut.crf=None)
         iterations=10,
         gaussian_sxy=3,
         gaussian_compat=7,

@@ -53,7 +53,7 @@ def test_cli_in_process(job, capsys):
         str(job / 'imgs'), '--out',
         str(out), '--config',
         str(job / 'tiny.py'), '--device', 'cpu', '--no-progress',
-        '--num-masks', '2'
+        '--cfg-options', 'maskcut.num_masks=2'
     ])
     printed = capsys.readouterr().out
     assert 'MaskCut: 4 images' in printed and 'images/s' in printed
@@ -72,7 +72,8 @@ def test_cli_in_process(job, capsys):
 @pytest.mark.parametrize('args, message', [
     (['--input', '/nonexistent/dir'], 'input not found'),
     (['--config', '/nonexistent.py'], 'config not found'),
-    (['--tau', '2'], '--tau'),
+    (['--cfg-options', 'maskcut.tau=2'], 'maskcut.tau'),
+    (['--cfg-options', 'engine.batch_size=0'], 'engine.batch_size'),
     (['--weights', '/nonexistent/dino.pth'], 'DINO weights not found'),
     (['--launcher', 'pytorch'], 'torchrun'),
     (['--input', '{job}/weights.bin'], 'neither an image'),
@@ -96,6 +97,23 @@ def _run_tool(job, *args):
         ['--config',
          str(job / 'tiny.py'), '--device', 'cpu', '--no-progress'] +
         [str(a) for a in args])
+
+
+def test_cli_cfg_options_reach_the_run(job, tmp_path, capsys):
+    """--cfg-options replaces the per-key flags: no CRF, batches of 2."""
+    out = tmp_path / 'plain.json'
+    _run_tool(job, '--input', job / 'imgs', '--out', out, '--cfg-options',
+              'maskcut.crf=None', 'engine.batch_size=2')
+    printed = capsys.readouterr().out
+    assert 'MaskCut: 4 images' in printed
+    assert 'upsample 0.' in printed and 'crf 0.' not in printed
+    meta = json.loads(
+        (tmp_path / 'plain.json.parts' / 'meta.json').read_text())
+    assert meta['maskcut']['crf'] is None
+    for flag in ('--no-crf', '--tau', '--batch-size', '--random-init'):
+        with pytest.raises(SystemExit) as exit_:
+            _run_tool(job, '--input', job / 'imgs', '--out', out, flag)
+        assert exit_.value.code == 2
 
 
 def test_cli_single_image_input(job, tmp_path, capsys):

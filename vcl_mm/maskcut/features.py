@@ -124,7 +124,8 @@ class DinoViTKeyExtractor(nn.Module):
         if not random_init and not weights:
             raise InputError('no DINO weights given: set model.weights in '
                              'the config or pass --weights PATH (or '
-                             '--random-init, for testing only)')
+                             '--cfg-options model.random_init=True, for '
+                             'testing only)')
         if not random_init:
             weights = osp.expanduser(weights)
             if not osp.isfile(weights):

@@ -95,7 +95,10 @@ def adapt_to_device(cfg, amp=False):
         cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
         cfg.env_cfg.dist_cfg['backend'] = 'gloo'
         if launcher != 'none':
-            _init_cpu_process_group(launcher, cfg.env_cfg.dist_cfg)
+            init_process_group(
+                launcher,
+                backend='gloo',
+                timeout=cfg.env_cfg.dist_cfg.get('timeout'))
             if cfg.get('model_wrapper_cfg') is None:
                 cfg.model_wrapper_cfg = dict(
                     type='MMDistributedDataParallel',
@@ -115,8 +118,23 @@ def adapt_to_device(cfg, amp=False):
     return cfg
 
 
-def _init_cpu_process_group(launcher, dist_cfg):
-    """Start a gloo process group for a CPU-only distributed run."""
+def init_process_group(launcher, backend='gloo', timeout=None):
+    """Join the process group of a torchrun job (binds no CUDA device).
+
+    Used by ``tools/train.py`` and ``tools/test.py`` on CPU-only machines
+    (mmengine's ``init_dist`` always calls ``torch.cuda.set_device``) and by
+    ``tools/maskcut.py``, which picks each rank's device itself.
+
+    Args:
+        launcher (str): ``'pytorch'`` (torchrun); others need mmengine's
+            CUDA path.
+        backend (str): ``'gloo'`` (CPU) or ``'nccl'`` (CUDA).
+        timeout (float, optional): seconds a collective may wait (default:
+            torch's).
+
+    Raises:
+        InputError: another launcher, or not started by torchrun.
+    """
     import datetime
 
     import torch.distributed as dist
@@ -127,10 +145,15 @@ def _init_cpu_process_group(launcher, dist_cfg):
             f'--launcher {launcher} needs GPUs (mmengine binds each process '
             'to a CUDA device); on CPU-only machines start the processes with '
             'torchrun and --launcher pytorch')
+    if 'RANK' not in os.environ or 'WORLD_SIZE' not in os.environ:
+        tool = sys.argv[0] or 'the tool'
+        raise InputError('--launcher pytorch needs the environment torchrun '
+                         f'sets (run: torchrun --nproc_per_node N {tool} '
+                         '...), or drop --launcher')
     kwargs = {}
-    if 'timeout' in dist_cfg:
-        kwargs['timeout'] = datetime.timedelta(seconds=dist_cfg['timeout'])
-    dist.init_process_group(backend='gloo', **kwargs)
+    if timeout is not None:
+        kwargs['timeout'] = datetime.timedelta(seconds=timeout)
+    dist.init_process_group(backend=backend, **kwargs)
 
 
 def build_runner(cfg):
