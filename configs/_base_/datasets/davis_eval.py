@@ -4,28 +4,13 @@
 # overlaps) and scored at full resolution against Annotations_unsupervised
 # (J, F, J&F; DAVISMetric). PackTrackInputs keeps each frame's ground-truth
 # path for the metric. Data paths are config keys.
+_base_ = './video_test.py'
+
 dataset_type = 'DAVISDataset'
 data_root = 'data/DAVIS/'
-backend_args = None
 
 test_pipeline = [
-    dict(
-        type='TransformBroadcaster',
-        transforms=[
-            # pixels as stored (no EXIF rotation), as MaskCut, training
-            # and the demo read them
-            dict(
-                type='LoadImageFromFile',
-                color_type='color_ignore_orientation',
-                backend_args=backend_args),
-            # detectron2's test resize: PIL bilinear (antialiased)
-            dict(
-                type='Resize',
-                scale=(1333, 360),
-                keep_ratio=True,
-                backend='pillow',
-                interpolation='bilinear'),
-        ]),
+    {{_base_.test_frame_steps}},
     dict(type='PackTrackInputs', meta_keys=('seg_map_path', ))
 ]
 test_dataloader = dict(
@@ -51,6 +36,3 @@ test_dataloader = dict(
 # (evaluable offline with tools/analysis/eval_davis.py).
 test_evaluator = dict(
     type='DAVISMetric', max_proposals=20, bound_th=0.008, outfile_dir=None)
-# upstream tests under float16 autocast on GPUs (pixel decoder in float32);
-# 'auto': float16 on CUDA, float32 on CPU
-test_cfg = dict(type='DeviceAutocastTestLoop', fp16='auto')

@@ -3,30 +3,15 @@
 # layout (mmdet's converted JSON also works), class-agnostic AP/AR with the
 # official YTVOSeval semantics (ClassAgnosticYTVISMetric). Data paths are
 # config keys; tools/test.py stops with one line naming a missing path.
+_base_ = './video_test.py'
+
 dataset_type = 'YTVISDataset'
 data_root = 'data/ytvis_2019/'
 ytvis_ann_file = 'train.json'
 ytvis_img_dir = 'train/JPEGImages'
-backend_args = None
 
 test_pipeline = [
-    dict(
-        type='TransformBroadcaster',
-        transforms=[
-            # pixels as stored (no EXIF rotation), as MaskCut, training
-            # and the demo read them
-            dict(
-                type='LoadImageFromFile',
-                color_type='color_ignore_orientation',
-                backend_args=backend_args),
-            # detectron2's test resize: PIL bilinear (antialiased)
-            dict(
-                type='Resize',
-                scale=(1333, 360),
-                keep_ratio=True,
-                backend='pillow',
-                interpolation='bilinear'),
-        ]),
+    {{_base_.test_frame_steps}},
     dict(type='PackTrackInputs')
 ]
 test_dataloader = dict(
@@ -47,6 +32,3 @@ test_dataloader = dict(
 # results.json and its submission zip.
 test_evaluator = dict(
     type='ClassAgnosticYTVISMetric', class_agnostic=True, outfile_prefix=None)
-# upstream tests under float16 autocast on GPUs (pixel decoder in float32);
-# 'auto': float16 on CUDA, float32 on CPU
-test_cfg = dict(type='DeviceAutocastTestLoop', fp16='auto')
