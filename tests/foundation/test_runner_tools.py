@@ -15,7 +15,7 @@ import torch
 from vcl_mm.datasets.synthetic import write_video_set
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIG = osp.join(ROOT, 'configs', 'smoke', 'video_smoke_generated.py')
+CONFIG = osp.join(ROOT, 'configs', 'toy', 'video_smoke_generated.py')
 
 
 def run_tool(args, timeout=600, env_extra=None, **kwargs):
@@ -162,6 +162,27 @@ def test_bad_input_is_one_clear_line(args, message):
     assert proc.returncode == 2
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert lines[-1].startswith('error: ') and message in lines[-1]
+    assert 'Traceback' not in proc.stderr
+
+
+@pytest.mark.skipif(
+    torch.cuda.is_available(), reason='on GPUs mmengine starts the group')
+@pytest.mark.parametrize('tool', ['tools/train.py', 'tools/test.py'])
+def test_cpu_launcher_outside_torchrun_is_one_clear_line(tool, tmp_path):
+    """The shared dist-init helper (also tools/maskcut.py's) names torchrun
+    instead of torch's missing-RANK traceback."""
+    ckpt = tmp_path / 'any.pth'
+    ckpt.write_bytes(b'')
+    args = [tool, CONFIG] + ([str(ckpt)] if tool == 'tools/test.py' else [])
+    env = {k: v for k, v in os.environ.items()
+           if k not in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK')}
+    proc = subprocess.run(
+        [sys.executable] + args + ['--launcher', 'pytorch'], cwd=ROOT,
+        env=dict(env, PYTHONPATH=ROOT, OMP_NUM_THREADS='2'),
+        capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    last = [ln for ln in proc.stderr.splitlines() if ln.strip()][-1]
+    assert last.startswith('error: ') and 'torchrun' in last
     assert 'Traceback' not in proc.stderr
 
 
