@@ -26,9 +26,8 @@ def build_reference(config: str, part: Optional[str] = None):
     """The model (or its ``part``, e.g. ``'backbone'``) of a config, to
     check converted weights against."""
     from mmdet.registry import MODELS
-    from mmdet.utils import register_all_modules
 
-    import vcl_mm.models  # noqa: F401  (registers the model classes)
+    from vcl_mm.utils import register_all_modules
     from vcl_mm.utils.launch import load_config
     register_all_modules(init_default_scope=True)
     model = MODELS.build(load_config(config).model)
