@@ -173,17 +173,20 @@ def rle_areas(rles):
     return out
 
 
-def track_areas(tracks):
+def track_areas(tracks, flat=None):
     """Per-frame mask areas of many tracks at once.
 
     Args:
         tracks (list[list]): per track, per frame an RLE dict or None.
+        flat (np.ndarray, optional): the areas of the present RLEs (track
+            by track, frame by frame) when already known.
 
     Returns:
         list[np.ndarray]: per track (T,) int64 areas, 0 where absent.
     """
-    present = [r for rles in tracks for r in rles if r is not None]
-    flat = rle_areas(present)
+    if flat is None:
+        flat = rle_areas(
+            [r for rles in tracks for r in rles if r is not None])
     out, k = [], 0
     for rles in tracks:
         areas = np.zeros(len(rles), np.int64)
@@ -272,7 +275,7 @@ def rle_run_totals(counts):
     return totals
 
 
-def check_rle_runs(tracks, wheres):
+def check_rle_runs(tracks, wheres, totals=None):
     """Raise :class:`InputError` unless the runs of every RLE cover exactly
     its height x width pixels (``pycocotools`` would read past the mask, or
     leave pixels undefined, and score the result).
@@ -281,12 +284,15 @@ def check_rle_runs(tracks, wheres):
         tracks (list[list]): per track, per frame a compressed RLE dict
             (``size`` already checked) or None.
         wheres (list[str]): names the tracks in the message.
+        totals (np.ndarray, optional): :func:`rle_run_totals` of the
+            present RLEs (track by track, frame by frame) when known.
     """
     present = [(k, t, r) for k, rles in enumerate(tracks)
                for t, r in enumerate(rles) if r is not None]
     if not present:
         return
-    totals = rle_run_totals([r['counts'] for _, _, r in present])
+    if totals is None:
+        totals = rle_run_totals([r['counts'] for _, _, r in present])
     sizes = np.array(
         [int(r['size'][0]) * int(r['size'][1]) for _, _, r in present],
         np.int64)

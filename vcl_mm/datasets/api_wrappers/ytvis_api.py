@@ -20,29 +20,69 @@ numpy + pycocotools only.
 """
 import contextlib
 import io
-import json
 import math
 import os
 
+import numpy as np
+
 from vcl_mm.utils.errors import InputError
-from .masks import check_rle_runs, mean_area, segs_to_rles, track_areas
+from .masks import (check_rle_runs, mean_area, rle_areas, rle_run_totals,
+                    segs_to_rles, track_areas)
 from .mmdet_ytvis import YTVIS
+from .rle_json import load_rle_json, rle_string_stats
 
 __all__ = ['load_json', 'CheckedYTVIS']
 
 
-def load_json(obj, what='JSON file'):
-    """Return ``obj`` parsed from JSON if it is a path, else ``obj``."""
+def load_json(obj, what='JSON file', known=None):
+    """Return ``obj`` parsed from JSON if it is a path, else ``obj``.
+
+    Args:
+        known (dict, optional): filled with id(rle dict) -> (runs' total,
+            area) for the RLEs whose counts lists
+            :func:`.rle_json.load_rle_json` encoded while reading.
+    """
     if isinstance(obj, (str, os.PathLike)):
         path = os.fspath(obj)
         if not os.path.isfile(path):
             raise InputError(f'{what} not found: {path}')
         try:
-            with open(path, 'rb') as f:
-                return json.loads(f.read())
+            data, table, index = load_rle_json(path)
         except (ValueError, UnicodeDecodeError) as e:
             raise InputError(f'{what} {path} is not valid JSON: {e}')
+        if known is not None and table is not None:
+            totals, areas = table.totals.tolist(), table.areas.tolist()
+            known.update((key, (totals[k], areas[k]))
+                         for key, k in index.items())
+        return data
     return obj
+
+
+def _measure(tracks, known):
+    """Runs' totals and areas of the present RLEs of ``tracks`` (track by
+    track, frame by frame): from ``known``, else in one compiled pass over
+    the strings (numpy + pycocotools without numba)."""
+    present = [r for rles in tracks for r in rles if r is not None]
+    n = len(present)
+    totals, areas = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    todo = []
+    for k, r in enumerate(present):
+        got = known.get(id(r))
+        if got is None:
+            todo.append(k)
+        else:
+            totals[k], areas[k] = got
+    if todo:
+        counts = [present[k]['counts'] for k in todo]
+        stats = rle_string_stats(counts)
+        if stats is None:  # no numba
+            t = rle_run_totals(counts)
+            ok = [k for k, v in zip(todo, t) if v >= 0]
+            totals[todo] = t
+            areas[ok] = rle_areas([present[k] for k in ok])
+        else:
+            totals[todo], areas[todo] = stats
+    return totals, areas
 
 
 def _video_length(video):
@@ -79,8 +119,10 @@ class CheckedYTVIS(YTVIS):
             super().__init__(None)
         self.lengths = {}
         if annotation_file is not None:
+            known = {}
             self.dataset = self._checked_gt(
-                load_json(annotation_file, 'ground-truth JSON'))
+                load_json(annotation_file, 'ground-truth JSON', known),
+                known)
             self.createIndex()
 
     def createIndex(self):
@@ -88,7 +130,7 @@ class CheckedYTVIS(YTVIS):
         with contextlib.redirect_stdout(io.StringIO()):
             super().createIndex()
 
-    def _checked_gt(self, gt):
+    def _checked_gt(self, gt, known):
         if not isinstance(gt, dict) or 'videos' not in gt:
             raise InputError('ground truth must be the official YouTube-VIS'
                              ' JSON (a dict with "videos", "annotations", '
@@ -115,11 +157,11 @@ class CheckedYTVIS(YTVIS):
             parsed.append((ann,
                            segs_to_rles(segs, video['height'],
                                         video['width'], where), where))
-        check_rle_runs([rles for _, rles, _ in parsed],
-                       [where for _, _, where in parsed])
+        tracks = [rles for _, rles, _ in parsed]
+        totals, flat = _measure(tracks, known)
+        check_rle_runs(tracks, [where for _, _, where in parsed], totals)
         anns = []
-        for (ann, rles, _), areas in zip(
-                parsed, track_areas([rles for _, rles, _ in parsed])):
+        for (ann, rles, _), areas in zip(parsed, track_areas(tracks, flat)):
             json_areas = ann.get('areas')
             ann = dict(ann, segmentations=rles, mask_areas=areas)
             ann['avg_area'] = mean_area(
@@ -136,7 +178,8 @@ class CheckedYTVIS(YTVIS):
         ``iscrowd`` 0; ``bboxes`` are not computed (the mask evaluation
         does not use them).
         """
-        results = load_json(resFile, 'results JSON')
+        known = {}
+        results = load_json(resFile, 'results JSON', known)
         if not isinstance(results, list):
             raise InputError('results must be a JSON list of '
                              '{video_id, score, category_id, segmentations}')
@@ -179,12 +222,14 @@ class CheckedYTVIS(YTVIS):
             parsed.append((i, res,
                            segs_to_rles(segs, int(video['height']),
                                         int(video['width']), where)))
+        tracks = [rles for _, _, rles in parsed]
+        totals, flat = _measure(tracks, known)
         check_rle_runs(
-            [rles for _, _, rles in parsed],
-            [f'result {i} (video {res["video_id"]})' for i, res, _ in parsed])
+            tracks,
+            [f'result {i} (video {res["video_id"]})' for i, res, _ in parsed],
+            totals)
         anns = []
-        for (i, res, rles), areas in zip(
-                parsed, track_areas([rles for _, _, rles in parsed])):
+        for (i, res, rles), areas in zip(parsed, track_areas(tracks, flat)):
             per_frame = [
                 None if r is None else int(a)
                 for r, a in zip(rles, areas.tolist())
