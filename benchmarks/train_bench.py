@@ -42,7 +42,7 @@ import time
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 RECIPE = osp.join(ROOT, 'configs', 'videocutler',
                   'videocutler_r50_8xb2-80k_imagenet.py')
-SMOKE = osp.join(ROOT, 'configs', 'videocutler', 'videocutler_smoke_cpu.py')
+SMOKE = osp.join(ROOT, 'configs', 'toy', 'videocutler_smoke_cpu.py')
 MB = 1024.**2
 
 

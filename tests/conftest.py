@@ -41,6 +41,7 @@ def _registered_components():
 def shared_data():
     """Path to ``../shared/data``; skips the test when it is absent."""
     if not (SHARED_DATA / 'davis2016-mini').is_dir():
-        pytest.skip(f'../shared/data/davis2016-mini not found at {SHARED_DATA}; '
-                    'this test needs the shared DAVIS sequences')
+        pytest.skip(f'../shared/data/davis2016-mini not found at '
+                    f'{SHARED_DATA}; this test needs the shared DAVIS '
+                    'sequences')
     return SHARED_DATA

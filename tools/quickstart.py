@@ -10,9 +10,10 @@ Cut, synthesize, learn, then evaluate zero-shot, each step a real tool run:
    weights cannot ship with vcl_mm, so the features are weight-free patch
    statistics (``configs/maskcut/maskcut_patch-stats_toy.py``); pseudo-mask
    quality is measured against the generated truth;
-3. ``tools/train.py``: the video model (``configs/quickstart/
-   videocutler_toy.py``, a CPU-sized video recipe) on ImageCut2Video clips
-   of those images and pseudo-masks (the image stage is skipped for the toy);
+3. ``tools/train.py``: the video model (``configs/toy/
+   quickstart_videocutler.py``, a CPU-sized video recipe) on ImageCut2Video
+   clips of those images and pseudo-masks (the image stage is skipped for
+   the toy);
 4. ``tools/test.py``: class-agnostic YouTube-VIS AP/AR and DAVIS J&F on the
    generated videos;
 5. the per-frame MaskCut baseline (no tracking model), scored with the
@@ -30,7 +31,7 @@ import sys
 import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-TRAIN_CONFIG = 'configs/quickstart/videocutler_toy.py'
+TRAIN_CONFIG = 'configs/toy/quickstart_videocutler.py'
 MASKCUT_CONFIG = 'configs/maskcut/maskcut_patch-stats_toy.py'
 
 

@@ -2,7 +2,7 @@
 
 Examples::
 
-    python tools/test.py configs/smoke/video_smoke_generated.py CKPT
+    python tools/test.py configs/toy/video_smoke_generated.py CKPT
     python tools/test.py CONFIG CKPT --out preds.pkl --show-dir vis
     torchrun --nproc_per_node 8 tools/test.py CONFIG CKPT --launcher pytorch
 """

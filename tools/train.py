@@ -2,7 +2,7 @@
 
 Examples::
 
-    python tools/train.py configs/smoke/video_smoke_generated.py
+    python tools/train.py configs/toy/video_smoke_generated.py
     python tools/train.py CONFIG --amp --work-dir work_dirs/run1
     python tools/train.py CONFIG --resume                # latest in work-dir
     python tools/train.py CONFIG --resume path/to/iter_5000.pth

@@ -15,7 +15,7 @@ from PIL import Image
 from vcl_mm.datasets.synthetic import write_video_set
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIG = osp.join(ROOT, 'configs', 'quickstart', 'videocutler_toy.py')
+CONFIG = osp.join(ROOT, 'configs', 'toy', 'quickstart_videocutler.py')
 
 
 def run_tool(args, timeout=900):

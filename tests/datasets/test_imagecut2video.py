@@ -27,7 +27,7 @@ from vcl_mm.utils import InputError
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DATA_CFG = osp.join(ROOT, 'configs', '_base_', 'datasets', 'imagecut2video.py')
-SMOKE_CFG = osp.join(ROOT, 'configs', 'smoke', 'video_smoke_generated.py')
+SMOKE_CFG = osp.join(ROOT, 'configs', 'toy', 'video_smoke_generated.py')
 H, W = 60, 80
 
 

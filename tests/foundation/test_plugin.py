@@ -15,7 +15,7 @@ from mmengine.structures import InstanceData
 from vcl_mm.utils import InputError, register_checkpoint_loader
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-SMOKE = osp.join(ROOT, 'configs', 'smoke', 'video_smoke_generated.py')
+SMOKE = osp.join(ROOT, 'configs', 'toy', 'video_smoke_generated.py')
 
 register_all_modules(init_default_scope=True)
 register_checkpoint_loader()  # what tools/train.py and tools/test.py do

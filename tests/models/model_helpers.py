@@ -7,8 +7,7 @@ from mmengine.config import Config
 from mmdet.structures import DetDataSample, TrackDataSample
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-SMOKE_VIDEO_CFG = osp.join(ROOT, 'configs', 'videocutler',
-                           'videocutler_smoke_cpu.py')
+SMOKE_VIDEO_CFG = osp.join(ROOT, 'configs', 'toy', 'videocutler_smoke_cpu.py')
 
 
 def build_tiny_videocutler(**test_cfg):

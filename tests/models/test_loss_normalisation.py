@@ -16,9 +16,8 @@ from mmengine.config import Config
 from mmengine.structures import InstanceData
 from model_helpers import ROOT
 
-VIDEO_SMOKE = osp.join(ROOT, 'configs', 'videocutler',
-                       'videocutler_smoke_cpu.py')
-IMAGE_SMOKE = osp.join(ROOT, 'configs', 'cutler',
+VIDEO_SMOKE = osp.join(ROOT, 'configs', 'toy', 'videocutler_smoke_cpu.py')
+IMAGE_SMOKE = osp.join(ROOT, 'configs', 'toy',
                        'cutler_mask2former_smoke_cpu.py')
 
 
@@ -79,8 +78,8 @@ def test_every_video_config_uses_the_official_head():
     import glob
     paths = glob.glob(osp.join(ROOT, 'configs', 'videocutler', '**',
                                'videocutler_*.py'), recursive=True)
-    paths += glob.glob(osp.join(ROOT, 'configs', 'quickstart', '*.py'))
-    paths += glob.glob(osp.join(ROOT, 'configs', 'smoke', 'video_*.py'))
+    paths += glob.glob(osp.join(ROOT, 'configs', 'toy', 'video*.py'))
+    paths += glob.glob(osp.join(ROOT, 'configs', 'toy', 'quickstart_*.py'))
     paths += glob.glob(
         osp.join(ROOT, 'projects', 'VideoCutLERPretrain', 'configs', '*.py'))
     assert len(paths) >= 20

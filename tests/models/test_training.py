@@ -10,9 +10,8 @@ from mmengine.config import Config
 
 from vcl_mm.datasets.synthetic import write_image_set
 
-VIDEO_SMOKE = osp.join(ROOT, 'configs', 'videocutler',
-                       'videocutler_smoke_cpu.py')
-IMAGE_SMOKE = osp.join(ROOT, 'configs', 'cutler',
+VIDEO_SMOKE = osp.join(ROOT, 'configs', 'toy', 'videocutler_smoke_cpu.py')
+IMAGE_SMOKE = osp.join(ROOT, 'configs', 'toy',
                        'cutler_mask2former_smoke_cpu.py')
 VIDEO_RECIPE = osp.join(ROOT, 'configs', 'videocutler',
                         'videocutler_r50_8xb2-80k_imagenet.py')

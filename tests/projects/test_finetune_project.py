@@ -19,7 +19,7 @@ from vcl_mm.datasets.synthetic import write_video_set
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PROJECT = osp.join(ROOT, 'projects', 'VideoCutLERPretrain')
 SMOKE = osp.join(PROJECT, 'configs', 'smoke_videocutler-init_finetune_cpu.py')
-QUICKSTART = osp.join(ROOT, 'configs', 'quickstart', 'videocutler_toy.py')
+QUICKSTART = osp.join(ROOT, 'configs', 'toy', 'quickstart_videocutler.py')
 CONFIGS = sorted(glob.glob(osp.join(PROJECT, 'configs', '*.py')))
 
 register_all_modules()

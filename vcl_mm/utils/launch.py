@@ -28,7 +28,7 @@ def load_config(path, cfg_options=None):
     from mmengine.config import Config
     if not osp.isfile(path):
         raise InputError(f'config not found: {path} (pass the path of a '
-                         'config file, e.g. configs/smoke/'
+                         'config file, e.g. configs/toy/'
                          'video_smoke_generated.py)')
     cfg = Config.fromfile(path)
     if cfg_options:

@@ -4,7 +4,7 @@
 # generated images whose true masks stand in for MaskCut pseudo-labels
 # (vcl_mm.datasets.synthetic.write_image_set; set data_root).
 _base_ = [
-    './cutler_mask2former_r50_8xb2-lsj-160k_imagenet.py',
+    '../cutler/cutler_mask2former_r50_8xb2-lsj-160k_imagenet.py',
     '../_base_/models/tiny_mask2former_overrides.py'
 ]
 

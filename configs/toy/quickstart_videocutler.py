@@ -4,7 +4,7 @@
 # zero-shot on generated videos with ground-truth tracks, scored with the
 # class-agnostic YouTube-VIS metric and DAVIS J&F in one pass. Same code path
 # as the real recipe; only sizes and iteration counts differ.
-_base_ = ['../videocutler/videocutler_smoke_cpu.py']
+_base_ = ['./videocutler_smoke_cpu.py']
 
 # MaskCut output of tools/maskcut.py on <data_root>/images
 data_root = 'work_dirs/quickstart/data/images/'

@@ -4,7 +4,7 @@
 # queries, on generated images whose true masks stand in for MaskCut
 # pseudo-labels (vcl_mm.datasets.synthetic.write_image_set; set data_root).
 _base_ = [
-    './videocutler_r50_8xb2-80k_imagenet.py',
+    '../videocutler/videocutler_r50_8xb2-80k_imagenet.py',
     '../_base_/models/tiny_mask2former_overrides.py'
 ]
 
