@@ -67,3 +67,5 @@ test_dataloader = dict(
         test_mode=True,
         pipeline=test_pipeline))
 val_dataloader = test_dataloader
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')

@@ -4,7 +4,11 @@
 # the variants), 2-frame clips as upstream's VideoMask2Former. Everything
 # used here is a vcl_mm or mmdet component, referred to by name.
 _base_ = [
-    '../../../../configs/_base_/models/video_mask2former_r50.py',
+    # the VideoCutLER model with the official test, the official test input
+    # (video_test.py) and the recipes' optimiser, with the overrides below
+    '../../../../configs/_base_/models/videocutler_r50_test.py',
+    '../../../../configs/_base_/datasets/video_test.py',
+    '../../../../configs/_base_/schedules/videocutler_80k.py',
     '../../../../configs/_base_/default_runtime.py'
 ]
 
@@ -16,9 +20,7 @@ train_ann_file = 'train.json'  # official layout; subsets: tools/
 val_ann_file = 'valid.json'
 
 model = dict(
-    type='VideoCutLER',
     track_head=dict(
-        type='VideoCutLERTrackHead',
         num_classes=num_classes,
         num_frames=num_frames,
         # the video decoder's dropout stays 0; supervised fine-tuning
@@ -28,9 +30,7 @@ model = dict(
                 layer_cfg=dict(
                     self_attn_cfg=dict(dropout=0.0),
                     ffn_cfg=dict(ffn_drop=0.0)))),
-        loss_cls=dict(class_weight=[1.0] * num_classes + [0.1])),
-    test_cfg=dict(topk=10, score_thr=None, mask_thr=0., window_size=None,
-                  window_overlap=4, frame_chunk=None))
+        loss_cls=dict(class_weight=[1.0] * num_classes + [0.1])))
 
 train_pipeline = [
     dict(
@@ -54,17 +54,7 @@ train_pipeline = [
         ]),
     dict(type='PackTrackInputs')
 ]
-test_pipeline = [
-    dict(
-        type='TransformBroadcaster',
-        transforms=[
-            dict(
-                type='LoadImageFromFile',
-                color_type='color_ignore_orientation'),
-            dict(type='Resize', scale=(1333, 360), keep_ratio=True),
-        ]),
-    dict(type='PackTrackInputs')
-]
+test_pipeline = [{{_base_.test_frame_steps}}, dict(type='PackTrackInputs')]
 train_dataloader = dict(
     batch_size=2,
     num_workers=2,
@@ -99,38 +89,18 @@ test_evaluator = dict(
     class_agnostic=False,
     format_only=True,
     outfile_prefix='work_dirs/ytvis_val_results')
-test_cfg = dict(type='TestLoop')
 
 # 1x schedule (upstream VideoMask2Former R50, YouTube-VIS 2019): 6k
 # iterations at batch 16, lr x0.1 at 4k; 2x doubles both.
 max_iters = 6000
 cls_lr_mult = 2.0  # fully supervised: 2e-4 for the classification layer
-embed_multi = dict(lr_mult=1.0, decay_mult=0.0)
 optim_wrapper = dict(
     type='DeviceAmpOptimWrapper',
-    optimizer=dict(
-        type='AdamW', lr=1e-4, weight_decay=0.05, eps=1e-8,
-        betas=(0.9, 0.999)),
+    optimizer=dict(lr=1e-4),
     paramwise_cfg=dict(
-        custom_keys={
-            'backbone': dict(lr_mult=0.1, decay_mult=1.0),
-            'track_head.cls_embed': dict(lr_mult=cls_lr_mult),
-            'query_embed': embed_multi,
-            'query_feat': embed_multi,
-            'level_embed': embed_multi,
-        },
-        norm_decay_mult=0.0),
-    clip_grad=dict(max_norm=0.01, norm_type=2))
-param_scheduler = dict(
-    type='MultiStepLR',
-    begin=0,
-    end=max_iters,
-    by_epoch=False,
-    milestones=[4000],
-    gamma=0.1)
-train_cfg = dict(
-    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters + 1)
-auto_scale_lr = dict(enable=False, base_batch_size=16)
+        custom_keys={'track_head.cls_embed': dict(lr_mult=cls_lr_mult)}))
+param_scheduler = dict(end=max_iters, milestones=[4000])
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters + 1)
 
 # Initialisations compared in the paper (the variants pick one):
 # - VideoCutLER: every weight, with a fresh 40-class classification layer
