@@ -43,16 +43,14 @@ from PIL import Image  # noqa: E402
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 from vcl_mm.datasets.synthetic import render_image  # noqa: E402
-from vcl_mm.maskcut.features import (
-    DinoViTKeyExtractor,  # noqa: E402
-    images_to_tensor)
+from vcl_mm.maskcut.features import (  # noqa: E402
+    DinoViTKeyExtractor, images_to_tensor)
 from vcl_mm.maskcut.ncut import maskcut_patch_masks  # noqa: E402
-from vcl_mm.maskcut.reference import (
-    effective_masks,  # noqa: E402
-    reference_maskcut)
+from vcl_mm.testing.maskcut_reference import (  # noqa: E402
+    effective_masks, reference_maskcut)
 from vcl_mm.maskcut.refine import refine_masks  # noqa: E402
-from vcl_mm.maskcut.testing import limit_threads  # noqa: E402
-from vcl_mm.maskcut.testing import synthetic_features  # noqa: E402
+from vcl_mm.testing.patch_features import limit_threads  # noqa: E402
+from vcl_mm.testing.patch_features import synthetic_features  # noqa: E402
 
 TARGETS = dict(speed=20., iou=0.98, same_count=0.90)
 

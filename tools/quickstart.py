@@ -8,7 +8,7 @@ Cut, synthesize, learn, then evaluate zero-shot, each step a real tool run:
 2. ``tools/maskcut.py``: MaskCut pseudo-masks of the images (the real NCut,
    CRF and JSON writer; sharded over 2 processes with torchrun). DINO
    weights cannot ship with vcl_mm, so the features are weight-free patch
-   statistics (``configs/maskcut/maskcut_patch-stats_toy.py``); pseudo-mask
+   statistics (``configs/toy/maskcut_patch-stats.py``); pseudo-mask
    quality is measured against the generated truth;
 3. ``tools/train.py``: the video model (``configs/toy/
    quickstart_videocutler.py``, a CPU-sized video recipe) on ImageCut2Video
@@ -32,7 +32,7 @@ import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TRAIN_CONFIG = 'configs/toy/quickstart_videocutler.py'
-MASKCUT_CONFIG = 'configs/maskcut/maskcut_patch-stats_toy.py'
+MASKCUT_CONFIG = 'configs/toy/maskcut_patch-stats.py'
 
 
 def parse_args(argv=None):

@@ -3,7 +3,7 @@ machine, busy-waiting BLAS threads of two libraries slow each other down by
 orders of magnitude."""
 import pytest
 
-from vcl_mm.maskcut.testing import limit_threads
+from vcl_mm.testing.patch_features import limit_threads
 
 
 @pytest.fixture(autouse=True, scope='module')

@@ -13,9 +13,10 @@ from vcl_mm.maskcut.eigensolver import (binary_affinity, fiedler_vectors,
                                         lapack_sign)
 from vcl_mm.maskcut.ncut import (maskcut_patch_masks,
                                  maskcut_patch_masks_batch, select_object)
-from vcl_mm.maskcut.reference import (effective_masks, reference_maskcut,
-                                      upstream_loop)
-from vcl_mm.maskcut.testing import synthetic_features
+from vcl_mm.testing.maskcut_reference import (effective_masks,
+                                              reference_maskcut,
+                                              upstream_loop)
+from vcl_mm.testing.patch_features import synthetic_features
 
 
 def _features(seed, size=24, **kw):

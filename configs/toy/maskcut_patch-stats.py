@@ -2,9 +2,9 @@
 # writer, with weight-free patch statistics (PatchStatsExtractor) in place of
 # DINO keys, since DINO weights cannot ship with vcl_mm. Not for natural
 # images: use maskcut_dino-vitb8_480.py with the DINO weights there.
-_base_ = './maskcut_dino-vitb8_480.py'
+_base_ = '../maskcut/maskcut_dino-vitb8_480.py'
 custom_imports = dict(
-    imports=['vcl_mm.maskcut', 'vcl_mm.maskcut.toy_features'],
+    imports=['vcl_mm.maskcut', 'vcl_mm.testing.toy_features'],
     allow_failed_imports=False)
 
 model = dict(_delete_=True, type='PatchStatsExtractor', patch_size=8)

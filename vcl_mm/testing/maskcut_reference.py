@@ -12,8 +12,8 @@ import torch
 import torch.nn.functional as F
 from scipy.linalg import eigh
 
-from .eigensolver import AFFINITY_FLOOR
-from .ncut import select_object
+from vcl_mm.maskcut.eigensolver import AFFINITY_FLOOR
+from vcl_mm.maskcut.ncut import select_object
 
 __all__ = ['reference_maskcut', 'upstream_loop', 'effective_masks']
 
