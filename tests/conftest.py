@@ -6,7 +6,7 @@ import pytest
 #: modules of end-to-end runs (tools as subprocesses, torchrun, training
 #: loops); ``make test-unit`` (``-m "not slow"``) leaves them out
 SLOW_MODULES = (
-    'tests/foundation/test_runner_tools.py',
+    'tests/engine/test_runner_tools.py',
     'tests/apis/test_video_demo_and_quickstart.py',
     'tests/models/test_training.py',
     'tests/projects/test_finetune_project.py',

@@ -1,6 +1,6 @@
 # Tiny Mask2FormerVideo (ResNet-18, 64 channels, 10 queries) trained and tested
 # on generated toy videos: the CPU smoke run behind the tests and the
-# foundation's main job. Same code path as the real recipe, small numbers.
+# runner tests. Same code path as the real recipe, small numbers.
 _base_ = [
     '../_base_/models/video_mask2former_r50.py',
     '../_base_/datasets/generated_videos.py',

@@ -3,8 +3,6 @@ import importlib.util
 import json
 import os
 import os.path as osp
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -13,15 +11,10 @@ from mmengine.config import Config
 from PIL import Image
 
 from vcl_mm.datasets.synthetic import write_video_set
+from vcl_mm.testing.runners import REPO_ROOT, run_tool
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+ROOT = REPO_ROOT
 CONFIG = osp.join(ROOT, 'configs', 'toy', 'quickstart_videocutler.py')
-
-
-def run_tool(args, timeout=900):
-    env = dict(os.environ, PYTHONPATH=ROOT)
-    return subprocess.run([sys.executable] + args, cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture(scope='module')

@@ -24,8 +24,9 @@ from vcl_mm.datasets.transforms import (ImageCut2Video, ImageToClip,
 from vcl_mm.datasets.transforms.mask_ops import (masks_to_bboxes, resize_masks,
                                                  warp_masks)
 from vcl_mm.utils import InputError
+from vcl_mm.testing.runners import REPO_ROOT
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+ROOT = REPO_ROOT
 DATA_CFG = osp.join(ROOT, 'configs', '_base_', 'datasets', 'imagecut2video.py')
 SMOKE_CFG = osp.join(ROOT, 'configs', 'toy', 'video_smoke_generated.py')
 H, W = 60, 80

@@ -12,8 +12,9 @@ from PIL import Image
 from vcl_mm.datasets import MaskCutDataset
 from vcl_mm.datasets.synthetic import encode_rle, write_image_set
 from vcl_mm.utils import InputError
+from vcl_mm.testing.runners import REPO_ROOT
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+ROOT = REPO_ROOT
 DATA_CFG = osp.join(ROOT, 'configs', '_base_', 'datasets', 'imagecut2video.py')
 H, W = 48, 64  # generated images are not square, so a swap is visible
 

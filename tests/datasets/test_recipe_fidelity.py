@@ -22,8 +22,9 @@ from vcl_mm.datasets.transforms import (CutLERCopyPaste, ImageCut2Video,
                                         ImageToClip, PadClipFrames,
                                         RandomFrameCrop)
 from vcl_mm.utils import InputError
+from vcl_mm.testing.runners import REPO_ROOT
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+ROOT = REPO_ROOT
 VIDEO_RECIPE = osp.join(ROOT, 'configs', 'videocutler',
                         'videocutler_r50_8xb2-80k_imagenet.py')
 IMAGE_RECIPE = osp.join(ROOT, 'configs', 'cutler',

@@ -13,8 +13,9 @@ from mc_helpers import write_scenes
 from PIL import Image
 
 from vcl_mm.maskcut import engine
+from vcl_mm.testing.runners import REPO_ROOT
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+ROOT = REPO_ROOT
 BASE = osp.join(ROOT, 'configs', 'maskcut', 'maskcut_dino-vitb8_480.py')
 TINY_CONFIG = f"""_base_ = '{BASE}'
 model = dict(arch=dict(_delete_=True, embed_dims=32, num_layers=2,

@@ -16,8 +16,9 @@ from PIL import Image
 
 from vcl_mm.maskcut import engine
 from vcl_mm.maskcut.images import load_image
+from vcl_mm.testing.runners import REPO_ROOT
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+ROOT = REPO_ROOT
 VIDEO_RECIPE = osp.join(ROOT, 'configs', 'videocutler',
                         'videocutler_r50_8xb2-80k_imagenet.py')
 

@@ -8,8 +8,9 @@ from mc_helpers import TINY_VIT
 from mmdet.registry import MODELS
 from vcl_mm.maskcut.features import DinoViTKeyExtractor, convert_dino_vit
 from vcl_mm.utils import InputError
+from vcl_mm.testing.runners import REPO_ROOT
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+ROOT = REPO_ROOT
 CONVERTER = osp.join(ROOT, 'tools', 'model_converters',
                      'dino_vit_to_maskcut.py')
 

@@ -5,8 +5,9 @@ import torch
 from mmengine.config import Config
 
 from mmdet.structures import DetDataSample, TrackDataSample
+from vcl_mm.testing.runners import REPO_ROOT
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+ROOT = REPO_ROOT
 SMOKE_VIDEO_CFG = osp.join(ROOT, 'configs', 'toy', 'videocutler_smoke_cpu.py')
 
 

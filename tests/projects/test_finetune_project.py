@@ -15,8 +15,9 @@ from mmengine.config import Config
 from mmdet.registry import MODELS
 from vcl_mm.utils import register_all_modules
 from vcl_mm.datasets.synthetic import write_video_set
+from vcl_mm.testing.runners import REPO_ROOT
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+ROOT = REPO_ROOT
 PROJECT = osp.join(ROOT, 'projects', 'VideoCutLERPretrain')
 SMOKE = osp.join(PROJECT, 'configs', 'smoke_videocutler-init_finetune_cpu.py')
 QUICKSTART = osp.join(ROOT, 'configs', 'toy', 'quickstart_videocutler.py')

@@ -6,8 +6,9 @@ import sys
 
 import numpy as np
 import pytest
+from vcl_mm.testing.runners import REPO_ROOT
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+ROOT = REPO_ROOT
 PROJECT = osp.join(ROOT, 'projects', 'VideoCutLERPretrain')
 sys.path.insert(0, PROJECT)
 

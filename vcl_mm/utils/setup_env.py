@@ -3,7 +3,7 @@ import importlib
 
 #: the modules whose import registers every vcl_mm component into mmdet's
 #: registries; ``configs/_base_/default_runtime.py`` lists the same ones in
-#: ``custom_imports`` (tests/foundation/test_plugin.py keeps them equal)
+#: ``custom_imports`` (tests/engine/test_plugin.py keeps them equal)
 REGISTERING_MODULES = (
     'vcl_mm.datasets.transforms',
     'vcl_mm.datasets.maskcut_dataset',

@@ -13,8 +13,9 @@ from mmdet.structures import DetDataSample, TrackDataSample
 from vcl_mm.utils import register_all_modules
 from mmengine.structures import InstanceData
 from vcl_mm.utils import InputError, register_checkpoint_loader
+from vcl_mm.testing.runners import REPO_ROOT
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+ROOT = REPO_ROOT
 SMOKE = osp.join(ROOT, 'configs', 'toy', 'video_smoke_generated.py')
 
 register_all_modules(init_default_scope=True)

@@ -13,18 +13,10 @@ import pytest
 import torch
 
 from vcl_mm.datasets.synthetic import write_video_set
+from vcl_mm.testing.runners import REPO_ROOT, run_tool
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+ROOT = REPO_ROOT
 CONFIG = osp.join(ROOT, 'configs', 'toy', 'video_smoke_generated.py')
-
-
-def run_tool(args, timeout=600, env_extra=None, **kwargs):
-    """Run a Python tool from the repo root; returns the CompletedProcess."""
-    env = dict(
-        os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='2', **(env_extra or {}))
-    return subprocess.run([sys.executable] + args, cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout,
-                          **kwargs)
 
 
 def smoke_options(data_root, iters):
