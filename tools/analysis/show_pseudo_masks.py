@@ -63,7 +63,7 @@ def show(ann_file, img_root, out_dir, num=20, seed=0):
     """
     from PIL import Image
 
-    from vcl_mm.maskcut.coco_io import decode_mask
+    from vcl_mm.datasets.api_wrappers.masks import decode
     from vcl_mm.maskcut.images import SkipImage, load_image
     with open(require_file(ann_file, 'pseudo-label JSON')) as f:
         coco = json.load(f)
@@ -88,7 +88,7 @@ def show(ann_file, img_root, out_dir, num=20, seed=0):
         except SkipImage as err:
             print(f'skipped {path}: {err}', file=sys.stderr)
             continue
-        masks = [decode_mask(a['segmentation']) for a in by_image[info['id']]]
+        masks = [decode(a['segmentation']) for a in by_image[info['id']]]
         if img.shape[:2] != masks[0].shape:
             raise InputError(
                 f'{path} is {img.shape[1]}x{img.shape[0]} but its masks '
