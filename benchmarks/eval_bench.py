@@ -11,6 +11,17 @@ duplicates and false positives), measured side by side in one run:
   (parsing, RLE conversion, areas: the same work in both designs) and the
   evaluation stage (video IoU, matching, accumulation); the 12 statistics
   must be bit-identical. Target: >= 10x faster.
+* YouTube-VIS whole command (``--command-videos 2238``, the size of
+  YouTube-VIS-2019 train, ~480 MB of JSON): the two JSON files are written
+  to disk, then each evaluator runs as its own process from the command
+  line, timed wall-clock (start, imports, reading the files, evaluating):
+  ``tools/analysis/eval_ytvis.py GT RES --class-agnostic`` vs the official
+  API code path (``YTVIS(gt)``, ``loadRes``, ``YTVISeval`` with
+  ``useCats=0``, ``evaluate``/``accumulate``/``summarize``) on the
+  unmodified official classes as mmdet ships them (loaded from mmdet's
+  files without importing mmdet, as the standalone official package
+  imports no torch; ``np.float`` restored for numpy >= 1.24). The 12
+  statistics must be identical. Target: >= 10x.
 * DAVIS unsupervised (default 6 sequences x 30 frames at 480x854, 3
   objects, 10 proposals, void pixels): the streaming evaluator
   (``evaluate_davis_folder``) vs the official per-frame design
@@ -23,6 +34,7 @@ Usage::
 
     python benchmarks/eval_bench.py [--videos 300] [--davis-seqs 6]
         [--davis-frames 30] [--skip-ytvis] [--skip-davis]
+        [--command-videos 2238 [--work-dir DIR]]
 """
 import argparse
 import json
@@ -374,6 +386,73 @@ def bench_ytvis(num_videos):
     return rows
 
 
+_OFFICIAL_CMD = """
+import json, sys, time
+t0 = time.perf_counter()
+sys.path.insert(0, {root!r})
+from vcl_mm.datasets.api_wrappers.mmdet_ytvis import mmdet_ytvis_module
+YTVIS = mmdet_ytvis_module('ytvis').YTVIS
+YTVISeval = mmdet_ytvis_module('ytviseval').YTVISeval
+gt = YTVIS({gt!r})
+dt = gt.loadRes({res!r})
+ev = YTVISeval(gt, dt, 'segm')
+ev.params.useCats = 0
+ev.evaluate()
+ev.accumulate()
+ev.summarize()
+print('STATS ' + json.dumps([float(v) for v in ev.stats]))
+"""
+
+
+def _timed(cmd):
+    start = time.perf_counter()
+    out = subprocess.run(
+        cmd, capture_output=True, text=True, check=True, cwd=ROOT)
+    return time.perf_counter() - start, out.stdout
+
+
+def bench_ytvis_command(num_videos, work_dir=None):
+    """Whole command, official API code path vs tools/analysis/eval_ytvis.py
+    (each its own process, files on disk)."""
+    from vcl_mm.evaluation.functional import STAT_NAMES
+    with tempfile.TemporaryDirectory(dir=work_dir) as tmp:
+        gt_path = osp.join(tmp, 'gt.json')
+        res_path = osp.join(tmp, 'results.json')
+        t = time.perf_counter()
+        gt, results = make_ytvis_case(0, num_videos)
+        with open(gt_path, 'w') as f:
+            json.dump(gt, f)
+        with open(res_path, 'w') as f:
+            json.dump(results, f)
+        n_frames = sum(v['length'] for v in gt['videos'])
+        mb = (osp.getsize(gt_path) + osp.getsize(res_path)) / 2**20
+        print(f'YouTube-VIS whole command: {num_videos} videos, {n_frames} '
+              f'frames at 720x1280, {len(gt["annotations"])} ground-truth '
+              f'tracks, {len(results)} predictions, {mb:.0f} MB of JSON '
+              f'(generated in {time.perf_counter() - t:.0f} s)')
+        del gt, results
+        official_s, out = _timed([
+            sys.executable, '-c',
+            _OFFICIAL_CMD.format(root=ROOT, gt=gt_path, res=res_path)
+        ])
+        official = json.loads(out.split('STATS ')[-1])
+        stats_path = osp.join(tmp, 'stats.json')
+        ours_s, _ = _timed([
+            sys.executable,
+            osp.join(ROOT, 'tools', 'analysis', 'eval_ytvis.py'), gt_path,
+            res_path, '--class-agnostic', '--out', stats_path
+        ])
+        with open(stats_path) as f:
+            ours = json.load(f)
+    same = [ours[k] for k in STAT_NAMES] == official
+    print(f'  class-agnostic, wall-clock of the whole command: official API '
+          f'{official_s:6.1f} s | ours (tools/analysis/eval_ytvis.py) '
+          f'{ours_s:5.1f} s | {official_s / ours_s:4.1f}x | 12 stats '
+          f'identical: {same}')
+    print('    ' + '  '.join(f'{k}={ours[k]:.4f}' for k in STAT_NAMES))
+    return official_s, ours_s, same
+
+
 def bench_davis(num_seqs, frames):
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
@@ -409,6 +488,13 @@ def main(argv=None):
     parser.add_argument('--davis-frames', type=int, default=30)
     parser.add_argument('--skip-ytvis', action='store_true')
     parser.add_argument('--skip-davis', action='store_true')
+    parser.add_argument(
+        '--command-videos',
+        type=int,
+        default=0,
+        help='also time the whole YouTube-VIS command at this many videos '
+        '(2238 = YouTube-VIS-2019 train)')
+    parser.add_argument('--work-dir', help='where to write its JSON files')
     parser.add_argument('--child', nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -419,6 +505,8 @@ def main(argv=None):
         bench_ytvis(args.videos)
     if not args.skip_davis:
         bench_davis(args.davis_seqs, args.davis_frames)
+    if args.command_videos:
+        bench_ytvis_command(args.command_videos, args.work_dir)
 
 
 if __name__ == '__main__':
