@@ -40,45 +40,16 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def track_colour(track_id):
-    """A distinct BGR colour per id (golden-ratio hues), stable over runs."""
-    import colorsys
-    hue = (int(track_id) * 0.618033988749895) % 1.0
-    r, g, b = colorsys.hsv_to_rgb(hue, 0.85, 1.0)
-    return int(b * 255), int(g * 255), int(r * 255)
-
-
 def draw_frame(img, masks, ids, alpha=0.5, title=''):
-    """Overlay masks on one frame.
-
-    Args:
-        img (np.ndarray): (H, W, 3) uint8 BGR.
-        masks (np.ndarray): (N, H, W) binary.
-        ids (Sequence[int]): track id of each mask.
-        alpha (float): fill opacity.
-        title (str): text for a header bar above the frame.
+    """One BGR frame with its tracks (vcl_mm.visualization) under a header.
 
     Returns:
         np.ndarray: (H + 24, W, 3) uint8 BGR.
     """
     import cv2
-    out = img.astype(np.float32)
-    for mask, tid in zip(masks, ids):
-        m = mask.astype(bool)
-        out[m] = out[m] * (1 - alpha) + np.array(track_colour(tid)) * alpha
-    out = out.clip(0, 255).astype(np.uint8)
-    for mask, tid in zip(masks, ids):
-        colour = track_colour(tid)
-        contours, _ = cv2.findContours(
-            mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        cv2.drawContours(out, contours, -1, colour, 2)
-        ys, xs = np.nonzero(mask)
-        if len(xs):
-            org = (int(xs.mean()) - 8, int(ys.mean()) + 6)
-            cv2.putText(out, str(int(tid)), org, cv2.FONT_HERSHEY_SIMPLEX, 0.7,
-                        (0, 0, 0), 4, cv2.LINE_AA)
-            cv2.putText(out, str(int(tid)), org, cv2.FONT_HERSHEY_SIMPLEX, 0.7,
-                        colour, 2, cv2.LINE_AA)
+
+    from vcl_mm.visualization import draw_tracks
+    out = draw_tracks(img, masks, ids, alpha=alpha, rgb=False)
     header = np.full((24, out.shape[1], 3), 255, np.uint8)
     cv2.putText(header, title, (4, 17), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
                 (0, 0, 0), 1, cv2.LINE_AA)

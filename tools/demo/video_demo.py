@@ -19,7 +19,6 @@ import os
 import os.path as osp
 import time
 
-import cv2
 import numpy as np
 from tqdm import tqdm
 
@@ -44,47 +43,6 @@ def parse_args(argv=None):
     parser.add_argument('--short-side', type=int, default=360,
                         help='test resolution (paper: 360)')
     return parser.parse_args(argv)
-
-
-def track_colours(n):
-    """``n`` distinct, stable RGB colours (golden-ratio hues)."""
-    hues = (np.arange(n) * 0.618033988749895) % 1.0
-    hsv = np.stack([hues * 179, np.full(n, 200), np.full(n, 255)], 1)
-    rgb = cv2.cvtColor(hsv.astype(np.uint8)[None], cv2.COLOR_HSV2RGB)[0]
-    return [tuple(int(c) for c in col) for col in rgb]
-
-
-def draw_overlay(frame, masks, ids, scores, colours, alpha=0.5):
-    """Blend masks onto an RGB frame, outline them, label id and score.
-
-    Args:
-        frame (np.ndarray): (H, W, 3) uint8 RGB.
-        masks (np.ndarray): (K, H, W) bool.
-        ids (Sequence[int]): track ids (1 = best).
-        scores (Sequence[float]): track scores.
-        colours (list[tuple]): colour per id - 1.
-    """
-    out = frame.astype(np.float32)
-    for mask, tid in zip(masks, ids):
-        colour = np.array(colours[tid - 1], np.float32)
-        out[mask] = (1 - alpha) * out[mask] + alpha * colour
-    out = out.astype(np.uint8)
-    for mask, tid, score in zip(masks, ids, scores):
-        if not mask.any():
-            continue
-        colour = colours[tid - 1]
-        contours, _ = cv2.findContours(mask.astype(np.uint8),
-                                       cv2.RETR_EXTERNAL,
-                                       cv2.CHAIN_APPROX_SIMPLE)
-        cv2.drawContours(out, contours, -1, colour, 2)
-        ys, xs = np.nonzero(mask)
-        org = (int(xs.min()), max(12, int(ys.min()) - 4))
-        text = f'#{tid} {score:.2f}'
-        cv2.putText(out, text, org, cv2.FONT_HERSHEY_SIMPLEX, 0.45,
-                    (0, 0, 0), 3, cv2.LINE_AA)
-        cv2.putText(out, text, org, cv2.FONT_HERSHEY_SIMPLEX, 0.45, colour,
-                    1, cv2.LINE_AA)
-    return out
 
 
 class OverlayWriter:
@@ -116,6 +74,7 @@ def run(args):
                                                  paint_proposals,
                                                  write_davis_png)
     from vcl_mm.utils import require_writable
+    from vcl_mm.visualization import draw_tracks
     require_writable(
         osp.join(args.out, 'tracks.json'), 'demo output', 'pass another --out')
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
@@ -143,7 +102,6 @@ def run(args):
     ids = list(range(1, len(rows) + 1))
 
     os.makedirs(osp.join(args.out, 'masks'), exist_ok=True)
-    colours = track_colours(max(1, len(ids)))
     writer = OverlayWriter(osp.join(args.out, 'overlay.mp4'), source.width,
                            source.height, source.fps)
     segmentations = [[] for _ in ids]
@@ -152,12 +110,12 @@ def run(args):
     shape = (source.height, source.width)
     for t in tqdm(range(len(source)), desc='writing', unit='frame'):
         frame = source_again.read(t, t + 1)[0]
-        masks = store.frame(t, rows) if rows else np.zeros((0, ) + shape,
-                                                             bool)
+        masks = store.frame(t, rows) if rows else np.zeros(
+            (0, ) + shape, bool)
         write_davis_png(
             osp.join(args.out, 'masks', f'{source.frame_names[t]}.png'),
             paint_proposals(masks, ids[:255], shape))
-        writer.write(draw_overlay(frame, masks, ids, scores, colours))
+        writer.write(draw_tracks(frame, masks, ids, scores))
         for k, rle in enumerate(encode_masks(masks)):
             present = masks[k].any()
             segmentations[k].append(rle if present else None)
