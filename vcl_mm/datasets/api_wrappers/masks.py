@@ -275,7 +275,7 @@ def rle_run_totals(counts):
     return totals
 
 
-def check_rle_runs(tracks, wheres, totals=None):
+def check_rle_runs(tracks, wheres, totals=None, pixels=None):
     """Raise :class:`InputError` unless the runs of every RLE cover exactly
     its height x width pixels (``pycocotools`` would read past the mask, or
     leave pixels undefined, and score the result).
@@ -286,23 +286,32 @@ def check_rle_runs(tracks, wheres, totals=None):
         wheres (list[str]): names the tracks in the message.
         totals (np.ndarray, optional): :func:`rle_run_totals` of the
             present RLEs (track by track, frame by frame) when known.
+        pixels (Sequence[int], optional): height x width of each track
+            (all its frames have that ``size``), when known.
     """
+    if totals is None:
+        totals = rle_run_totals(
+            [r['counts'] for rles in tracks for r in rles if r is not None])
+    if pixels is not None:
+        present = np.fromiter(
+            (len(rles) - rles.count(None) for rles in tracks), np.int64,
+            len(tracks))
+        sizes = np.repeat(np.asarray(pixels, np.int64), present)
+    else:
+        sizes = np.array([
+            int(r['size'][0]) * int(r['size'][1]) for rles in tracks
+            for r in rles if r is not None
+        ], np.int64)
+    wrong = np.flatnonzero(totals != sizes)
+    if not len(wrong):
+        return
     present = [(k, t, r) for k, rles in enumerate(tracks)
                for t, r in enumerate(rles) if r is not None]
-    if not present:
-        return
-    if totals is None:
-        totals = rle_run_totals([r['counts'] for _, _, r in present])
-    sizes = np.array(
-        [int(r['size'][0]) * int(r['size'][1]) for _, _, r in present],
-        np.int64)
-    wrong = np.flatnonzero(totals != sizes)
-    if len(wrong):
-        k, t, r = present[wrong[0]]
-        h, w = r['size']
-        got = ('is not valid compressed RLE' if totals[wrong[0]] < 0 else
-               f'has runs covering {totals[wrong[0]]} pixels')
-        raise InputError(
-            f'{wheres[k]}, frame {t}: the RLE {got}, the mask has {h}x{w}'
-            f' = {h * w}; encode each mask with pycocotools.mask.encode '
-            'at the video size')
+    k, t, r = present[wrong[0]]
+    h, w = r['size']
+    got = ('is not valid compressed RLE' if totals[wrong[0]] < 0 else
+           f'has runs covering {totals[wrong[0]]} pixels')
+    raise InputError(
+        f'{wheres[k]}, frame {t}: the RLE {got}, the mask has {h}x{w}'
+        f' = {h * w}; encode each mask with pycocotools.mask.encode '
+        'at the video size')

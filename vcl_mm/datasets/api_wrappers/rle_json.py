@@ -301,9 +301,9 @@ def rle_string_stats(counts):
         counts (list[bytes | str]): compressed ``counts``.
 
     Returns:
-        tuple[np.ndarray, np.ndarray]: (N,) int64 totals (-1 where the
-        string is not valid compressed RLE) and (N,) int64 areas; None when
-        numba is missing.
+        tuple: (N,) int64 totals (-1 where the string is not valid
+        compressed RLE), (N,) int64 areas and the N strings as bytes; None
+        when numba is missing.
     """
     if _nb is None:
         return None
@@ -325,4 +325,4 @@ def rle_string_stats(counts):
         buf = np.zeros(1, np.uint8)
     totals, areas = _strings_stats(buf, offs)
     totals[bad] = -1
-    return totals, areas
+    return totals, areas, strs

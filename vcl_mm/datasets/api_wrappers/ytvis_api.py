@@ -58,30 +58,39 @@ def load_json(obj, what='JSON file', known=None):
     return obj
 
 
-def _measure(tracks, known):
+def _measure(tracks, known, own):
     """Runs' totals and areas of the present RLEs of ``tracks`` (track by
     track, frame by frame): from ``known``, else in one compiled pass over
-    the strings (numpy + pycocotools without numba)."""
+    the strings (numpy + pycocotools without numba). When the RLE dicts
+    are ``own`` (read from a file here), str counts become bytes on the way
+    (encoded once here, not at every IoU)."""
     present = [r for rles in tracks for r in rles if r is not None]
     n = len(present)
     totals, areas = np.zeros(n, np.int64), np.zeros(n, np.int64)
-    todo = []
-    for k, r in enumerate(present):
-        got = known.get(id(r))
-        if got is None:
-            todo.append(k)
-        else:
-            totals[k], areas[k] = got
-    if todo:
-        counts = [present[k]['counts'] for k in todo]
-        stats = rle_string_stats(counts)
-        if stats is None:  # no numba
-            t = rle_run_totals(counts)
-            ok = [k for k, v in zip(todo, t) if v >= 0]
-            totals[todo] = t
-            areas[ok] = rle_areas([present[k] for k in ok])
-        else:
-            totals[todo], areas[todo] = stats
+    if known:
+        todo = []
+        for k, r in enumerate(present):
+            got = known.get(id(r))
+            if got is None:
+                todo.append(k)
+            else:
+                totals[k], areas[k] = got
+    else:
+        todo = range(n)
+    if not len(todo):
+        return totals, areas
+    counts = [present[k]['counts'] for k in todo]
+    stats = rle_string_stats(counts)
+    if stats is None:  # no numba
+        t = rle_run_totals(counts)
+        ok = [k for k, v in zip(todo, t) if v >= 0]
+        totals[todo] = t
+        areas[ok] = rle_areas([present[k] for k in ok])
+        return totals, areas
+    totals[todo], areas[todo], encoded = stats
+    if own:
+        for k, c in zip(todo, encoded):
+            present[k]['counts'] = c
     return totals, areas
 
 
@@ -122,7 +131,7 @@ class CheckedYTVIS(YTVIS):
             known = {}
             self.dataset = self._checked_gt(
                 load_json(annotation_file, 'ground-truth JSON', known),
-                known)
+                known, isinstance(annotation_file, (str, os.PathLike)))
             self.createIndex()
 
     def createIndex(self):
@@ -130,7 +139,7 @@ class CheckedYTVIS(YTVIS):
         with contextlib.redirect_stdout(io.StringIO()):
             super().createIndex()
 
-    def _checked_gt(self, gt, known):
+    def _checked_gt(self, gt, known, own):
         if not isinstance(gt, dict) or 'videos' not in gt:
             raise InputError('ground truth must be the official YouTube-VIS'
                              ' JSON (a dict with "videos", "annotations", '
@@ -158,8 +167,11 @@ class CheckedYTVIS(YTVIS):
                            segs_to_rles(segs, video['height'],
                                         video['width'], where), where))
         tracks = [rles for _, rles, _ in parsed]
-        totals, flat = _measure(tracks, known)
-        check_rle_runs(tracks, [where for _, _, where in parsed], totals)
+        totals, flat = _measure(tracks, known, own)
+        check_rle_runs(tracks, [where for _, _, where in parsed], totals, [
+            videos[ann['video_id']]['height'] *
+            videos[ann['video_id']]['width'] for ann, _, _ in parsed
+        ])
         anns = []
         for (ann, rles, _), areas in zip(parsed, track_areas(tracks, flat)):
             json_areas = ann.get('areas')
@@ -223,11 +235,16 @@ class CheckedYTVIS(YTVIS):
                            segs_to_rles(segs, int(video['height']),
                                         int(video['width']), where)))
         tracks = [rles for _, _, rles in parsed]
-        totals, flat = _measure(tracks, known)
+        totals, flat = _measure(tracks, known,
+                                isinstance(resFile, (str, os.PathLike)))
         check_rle_runs(
             tracks,
             [f'result {i} (video {res["video_id"]})' for i, res, _ in parsed],
-            totals)
+            totals, [
+                int(self.vids[res['video_id']]['height']) *
+                int(self.vids[res['video_id']]['width'])
+                for _, res, _ in parsed
+            ])
         anns = []
         for (i, res, rles), areas in zip(parsed, track_areas(tracks, flat)):
             per_frame = [
