@@ -72,6 +72,16 @@ def build_test_cfg(args):
         if vis is None:
             raise InputError('--show-dir needs default_hooks.visualization '
                              'in the config')
+        if vis.get('type') == 'TrackVisualizationHook':
+            try:
+                import seaborn  # noqa: F401
+            except ImportError:
+                raise InputError(
+                    '--show-dir draws with mmdet\'s TrackLocalVisualizer, '
+                    'whose track colours need seaborn (not a vcl_mm '
+                    "dependency): pip install seaborn 'pandas<2.3' (pandas "
+                    '>= 3 needs numpy 2, which mmdet 3.3 cannot use); or '
+                    'draw tracks with tools/demo/video_demo.py') from None
         vis['draw'] = True
         vis['test_out_dir'] = args.show_dir
     check_data_paths(cfg, loaders=('test_dataloader', ))
