@@ -15,7 +15,7 @@ duplicates and false positives), measured side by side in one run:
   YouTube-VIS-2019 train, ~480 MB of JSON): the two JSON files are written
   to disk, then each evaluator runs as its own process from the command
   line, timed wall-clock (start, imports, reading the files, evaluating):
-  ``tools/analysis/eval_ytvis.py GT RES --class-agnostic`` vs the official
+  ``tools/analysis_tools/eval_ytvis.py GT RES --class-agnostic`` vs the official
   API code path (``YTVIS(gt)``, ``loadRes``, ``YTVISeval`` with
   ``useCats=0``, ``evaluate``/``accumulate``/``summarize``) on the
   unmodified official classes as mmdet ships them (loaded from mmdet's
@@ -224,7 +224,7 @@ def make_davis_case(root,
     """
     from PIL import Image
     sys.path.insert(0, ROOT)
-    from vcl_mm.datasets.synthetic import davis_palette
+    from vcl_mm.datasets.api_wrappers.davis_format import davis_palette
     palette = davis_palette()
     rng = np.random.default_rng(seed)
     h, w = size
@@ -412,7 +412,7 @@ def _timed(cmd):
 
 
 def bench_ytvis_command(num_videos, work_dir=None):
-    """Whole command, official API code path vs tools/analysis/eval_ytvis.py
+    """Whole command, official API code path vs tools/analysis_tools/eval_ytvis.py
     (each its own process, files on disk)."""
     from vcl_mm.evaluation.functional import STAT_NAMES
     with tempfile.TemporaryDirectory(dir=work_dir) as tmp:
@@ -439,14 +439,14 @@ def bench_ytvis_command(num_videos, work_dir=None):
         stats_path = osp.join(tmp, 'stats.json')
         ours_s, _ = _timed([
             sys.executable,
-            osp.join(ROOT, 'tools', 'analysis', 'eval_ytvis.py'), gt_path,
+            osp.join(ROOT, 'tools', 'analysis_tools', 'eval_ytvis.py'), gt_path,
             res_path, '--class-agnostic', '--out', stats_path
         ])
         with open(stats_path) as f:
             ours = json.load(f)
     same = [ours[k] for k in STAT_NAMES] == official
     print(f'  class-agnostic, wall-clock of the whole command: official API '
-          f'{official_s:6.1f} s | ours (tools/analysis/eval_ytvis.py) '
+          f'{official_s:6.1f} s | ours (tools/analysis_tools/eval_ytvis.py) '
           f'{ours_s:5.1f} s | {official_s / ours_s:4.1f}x | 12 stats '
           f'identical: {same}')
     print('    ' + '  '.join(f'{k}={ours[k]:.4f}' for k in STAT_NAMES))

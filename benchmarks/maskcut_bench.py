@@ -42,7 +42,7 @@ from PIL import Image  # noqa: E402
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
-from vcl_mm.datasets.synthetic import render_image  # noqa: E402
+from vcl_mm.testing.toy_data import render_image  # noqa: E402
 from vcl_mm.maskcut.features import (  # noqa: E402
     DinoViTKeyExtractor, images_to_tensor)
 from vcl_mm.maskcut.ncut import maskcut_patch_masks  # noqa: E402

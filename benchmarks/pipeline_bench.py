@@ -106,7 +106,7 @@ def main():
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     cv2.setNumThreads(1)
     torch.set_num_threads(1)
-    from vcl_mm.datasets.synthetic import write_image_set
+    from vcl_mm.testing.toy_data import write_image_set
 
     with tempfile.TemporaryDirectory() as tmp:
         write_image_set(

@@ -151,7 +151,7 @@ def train_child(args, row, data_root):
 
 
 def train_table(args):
-    from vcl_mm.datasets.synthetic import write_image_set
+    from vcl_mm.testing.toy_data import write_image_set
     root = tempfile.mkdtemp(prefix='train_bench_')
     # ImageNet-like 375 x 500 images with generated objects
     write_image_set(root, num_images=4, seed=0, size=(375, 500))
@@ -212,7 +212,7 @@ def memory_child(mode, frames, window, overlap, chunk, cap_gb, threads):
     from mmengine.config import Config
 
     from mmdet.registry import MODELS
-    from vcl_mm.datasets.synthetic import make_video
+    from vcl_mm.testing.toy_data import make_video
     from vcl_mm.models.track_utils import window_spans
     _scope()
     h, w, pad = 360, 640, (384, 640)

@@ -17,7 +17,7 @@ Cut, synthesize, learn, then evaluate zero-shot, each step a real tool run:
 4. ``tools/test.py``: class-agnostic YouTube-VIS AP/AR and DAVIS J&F on the
    generated videos;
 5. the per-frame MaskCut baseline (no tracking model), scored with the
-   offline tools ``tools/analysis/eval_ytvis.py`` / ``eval_davis.py``;
+   offline tools ``tools/analysis_tools/eval_ytvis.py`` / ``eval_davis.py``;
 6. ``tools/demo/video_demo.py``: an overlay video of one test video;
 7. a table of the numbers, all measured in this run.
 """
@@ -165,12 +165,12 @@ def main(argv=None):
                                             'ytvis_official.json'),
                      osp.join(base_dir, 'davis_pngs'), base_results)
     steps.run('evaluate baseline (YouTube-VIS)', [
-        py, 'tools/analysis/eval_ytvis.py',
+        py, 'tools/analysis_tools/eval_ytvis.py',
         osp.join(videos_root, 'ytvis_official.json'), base_results,
         '--class-agnostic', '--out', osp.join(base_dir, 'ytvis.json')
     ])
     steps.run('evaluate baseline (DAVIS)', [
-        py, 'tools/analysis/eval_davis.py', '--davis-root', videos_root,
+        py, 'tools/analysis_tools/eval_davis.py', '--davis-root', videos_root,
         '--results-dir', osp.join(base_dir, 'davis_pngs'), '--resolution',
         '', '--ann-dir', 'Annotations', '--out',
         osp.join(base_dir, 'davis.json')

@@ -2,7 +2,7 @@
 # pipeline (MaskCutDataset -> large-scale jitter -> CutLERCopyPaste) and
 # model code with a ResNet-18 (random init), 64 channels and 10 queries, on
 # generated images whose true masks stand in for MaskCut pseudo-labels
-# (vcl_mm.datasets.synthetic.write_image_set; set data_root).
+# (vcl_mm.testing.toy_data.write_image_set; set data_root).
 _base_ = [
     '../cutler/cutler_mask2former_r50_8xb2-lsj-160k_imagenet.py',
     '../_base_/models/tiny_mask2former_overrides.py'

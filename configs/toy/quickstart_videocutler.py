@@ -25,7 +25,7 @@ train_cfg = dict(max_iters=max_iters, val_interval=max_iters + 1)
 default_hooks = dict(
     logger=dict(interval=25), checkpoint=dict(interval=max_iters))
 
-# zero-shot test on generated videos (vcl_mm.datasets.synthetic layout:
+# zero-shot test on generated videos (vcl_mm.testing.toy_data layout:
 # JPEGImages/<video>/, Annotations/<video>/ indexed PNGs)
 test_pipeline = [
     dict(

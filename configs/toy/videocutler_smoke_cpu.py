@@ -2,7 +2,7 @@
 # pipeline (MaskCutDataset -> ImageToClip -> per-frame jitter ->
 # ImageCut2Video) and model code with a ResNet-18, 64 channels and 10
 # queries, on generated images whose true masks stand in for MaskCut
-# pseudo-labels (vcl_mm.datasets.synthetic.write_image_set; set data_root).
+# pseudo-labels (vcl_mm.testing.toy_data.write_image_set; set data_root).
 _base_ = [
     '../videocutler/videocutler_r50_8xb2-80k_imagenet.py',
     '../_base_/models/tiny_mask2former_overrides.py'

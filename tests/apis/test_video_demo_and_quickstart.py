@@ -10,7 +10,7 @@ import torch
 from mmengine.config import Config
 from PIL import Image
 
-from vcl_mm.datasets.synthetic import write_video_set
+from vcl_mm.testing.toy_data import write_video_set
 from vcl_mm.testing.runners import REPO_ROOT, run_tool
 
 ROOT = REPO_ROOT

@@ -17,7 +17,7 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 
-from vcl_mm.datasets.synthetic import write_image_set
+from vcl_mm.testing.toy_data import write_image_set
 from vcl_mm.datasets.transforms import (ImageCut2Video, ImageToClip,
                                         RandomBrightnessContrast,
                                         RandomCenterRotate)

@@ -1,5 +1,5 @@
 """MaskCutDataset: reading MaskCut's COCO JSON, sizes, filtering, errors;
-and tools/analysis/browse_dataset.py on the same data."""
+and tools/analysis_tools/browse_dataset.py on the same data."""
 import json
 import os
 import os.path as osp
@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 from vcl_mm.datasets import MaskCutDataset
-from vcl_mm.datasets.synthetic import encode_rle, write_image_set
+from vcl_mm.datasets.api_wrappers.masks import encode as encode_rle
+from vcl_mm.testing.toy_data import write_image_set
 from vcl_mm.utils import InputError
 from vcl_mm.testing.runners import REPO_ROOT
 
@@ -186,7 +187,7 @@ def test_polygon_annotations(image_set):
 
 def test_browse_dataset_writes_strips(image_set, tmp_path, capsys):
     import sys
-    sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis'))
+    sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis_tools'))
     try:
         import browse_dataset
     finally:
@@ -200,14 +201,14 @@ def test_browse_dataset_writes_strips(image_set, tmp_path, capsys):
         'train_dataloader.dataset.dataset.pipeline.4.transforms.0.scales='
         '[(1333,64)]'
     ]
-    browse_dataset.main([DATA_CFG, '--out', out, '--num', '3'] + opts)
+    browse_dataset.main([DATA_CFG, '--output-dir', out, '--num', '3'] + opts)
     files = sorted(os.listdir(out))
     assert len(files) == 3
     strip = np.asarray(Image.open(osp.join(out, files[0])))
     assert strip.shape[0] == 64 + 24 and strip.shape[1] > 3 * 64
     assert 'ids/frame=' in capsys.readouterr().out
     with pytest.raises(SystemExit) as exc:
-        browse_dataset.main([DATA_CFG, '--out', out, '--num', '1'] + [
+        browse_dataset.main([DATA_CFG, '--output-dir', out, '--num', '1'] + [
             '--cfg-options',
             'train_dataloader.dataset.dataset.data_root=/nonexistent/'
         ])

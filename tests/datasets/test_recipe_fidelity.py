@@ -15,7 +15,7 @@ from mmdet.structures.mask import BitmapMasks
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from vcl_mm.datasets.synthetic import write_image_set
+from vcl_mm.testing.toy_data import write_image_set
 from vcl_mm.datasets.target_aware_mix import (TargetAwareMixDataset,
                                               draw_same_orientation)
 from vcl_mm.datasets.transforms import (CutLERCopyPaste, ImageCut2Video,

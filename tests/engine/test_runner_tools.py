@@ -12,7 +12,7 @@ import sys
 import pytest
 import torch
 
-from vcl_mm.datasets.synthetic import write_video_set
+from vcl_mm.testing.toy_data import write_video_set
 from vcl_mm.testing.runners import REPO_ROOT, run_tool
 
 ROOT = REPO_ROOT

@@ -2,7 +2,7 @@
 import pytest
 from evalhelpers import load_bench
 
-from vcl_mm.datasets.synthetic import write_video_set
+from vcl_mm.testing.toy_data import write_video_set
 
 
 @pytest.fixture(scope='session')

@@ -232,10 +232,10 @@ def test_show_pseudo_masks(job, tmp_path):
         str(job / 'imgs'),
         str(out),
         progress=False)
-    tool = _tool('tools/analysis/show_pseudo_masks.py', 'show_tool')
+    tool = _tool('tools/analysis_tools/show_pseudo_masks.py', 'show_tool')
     tool.main([
         str(out), '--img-root',
-        str(job / 'imgs'), '--out-dir',
+        str(job / 'imgs'), '--output-dir',
         str(tmp_path / 'png'), '--num', '3'
     ])
     pngs = sorted(os.listdir(tmp_path / 'png'))

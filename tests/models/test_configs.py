@@ -10,7 +10,7 @@ import torch
 from model_helpers import ROOT
 from mmengine.config import Config
 
-from vcl_mm.datasets.synthetic import write_image_set, write_video_set
+from vcl_mm.testing.toy_data import write_image_set, write_video_set
 
 CONFIGS = sorted(
     p for p in glob.glob(

@@ -8,7 +8,7 @@ import torch
 from model_helpers import ROOT
 from mmengine.config import Config
 
-from vcl_mm.datasets.synthetic import write_image_set
+from vcl_mm.testing.toy_data import write_image_set
 
 VIDEO_SMOKE = osp.join(ROOT, 'configs', 'toy', 'videocutler_smoke_cpu.py')
 IMAGE_SMOKE = osp.join(ROOT, 'configs', 'toy',

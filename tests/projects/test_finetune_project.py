@@ -14,7 +14,7 @@ from mmengine.config import Config
 
 from mmdet.registry import MODELS
 from vcl_mm.utils import register_all_modules
-from vcl_mm.datasets.synthetic import write_video_set
+from vcl_mm.testing.toy_data import write_video_set
 from vcl_mm.testing.runners import REPO_ROOT
 
 ROOT = REPO_ROOT

@@ -1,4 +1,4 @@
-"""Write procedurally generated toy data (see vcl_mm/datasets/synthetic.py).
+"""Write procedurally generated toy data (see vcl_mm/testing/toy_data.py).
 
 Examples::
 
@@ -29,15 +29,15 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    from vcl_mm.datasets import synthetic
+    from vcl_mm.testing import toy_data
     if args.kind == 'videos':
-        paths = synthetic.write_video_set(
+        paths = toy_data.write_video_set(
             args.out, num_videos=args.num, seed=args.seed,
             size=tuple(args.size), frames=tuple(args.frames),
             objects=tuple(args.objects))
         paths.pop('names')
     else:
-        paths = synthetic.write_image_set(
+        paths = toy_data.write_image_set(
             args.out, num_images=args.num, seed=args.seed,
             size=tuple(args.size), objects=tuple(args.objects))
     print(json.dumps(paths, indent=1))

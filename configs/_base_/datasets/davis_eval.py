@@ -33,6 +33,6 @@ test_dataloader = dict(
         test_mode=True,
         pipeline=test_pipeline))
 # outfile_dir='work_dirs/x/davis_pngs' also writes the indexed PNGs
-# (evaluable offline with tools/analysis/eval_davis.py).
+# (evaluable offline with tools/analysis_tools/eval_davis.py).
 test_evaluator = dict(
     type='DAVISMetric', max_proposals=20, bound_th=0.008, outfile_dir=None)

@@ -1,4 +1,4 @@
-# Generated toy videos (vcl_mm.datasets.synthetic.write_video_set) in mmdet's
+# Generated toy videos (vcl_mm.testing.toy_data.write_video_set) in mmdet's
 # converted YouTube-VIS layout: <data_root>/JPEGImages/<video>/<frame>.jpg and
 # <data_root>/ytvis_mmdet.json, written by tools/misc/generate_toy_data.py.
 dataset_type = 'YouTubeVISDataset'

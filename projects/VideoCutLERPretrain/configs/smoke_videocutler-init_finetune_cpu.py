@@ -1,7 +1,7 @@
 # CPU smoke variant of the fine-tuning recipe (used by the tests): the tiny
 # model of vcl_mm's smoke configs with a 40-class head, fine-tuned a few
 # iterations on generated videos in the official YouTube-VIS layout
-# (vcl_mm.datasets.synthetic.write_video_set); load_from is set by the test
+# (vcl_mm.testing.toy_data.write_video_set); load_from is set by the test
 # to a checkpoint re-sized with tools/resize_class_head.py.
 _base_ = [
     './_base_/ytvis_finetune.py',

@@ -19,7 +19,7 @@ from vcl_mm.evaluation.track_results import (encode_masks, group_tracks,
                                              tracks_to_ytvis, write_davis_png,
                                              write_ytvis_results)
 
-sys.path.insert(0, str(REPO_ROOT / 'tools' / 'analysis'))
+sys.path.insert(0, str(REPO_ROOT / 'tools' / 'analysis_tools'))
 import eval_davis  # noqa: E402
 import eval_ytvis  # noqa: E402
 

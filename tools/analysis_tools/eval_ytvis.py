@@ -5,18 +5,12 @@ JSON file with keys AP AP50 AP75 APs APm APl AR1 AR10 AR100 ARs ARm ARl.
 
 Examples::
 
-    python tools/analysis/eval_ytvis.py data/ytvis_2019/train.json \
+    python tools/analysis_tools/eval_ytvis.py data/ytvis_2019/train.json \
         work_dirs/eval/results.json --class-agnostic --out stats.json
 """
 import argparse
 import json
-import os
-import os.path as osp
-import sys
 import time
-
-sys.path.insert(0,
-                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 
 def parse_args(argv=None):
@@ -65,7 +59,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    # numpy-level code only: skip importing torch/mmdet (vcl_mm/__init__);
-    # set here, not at import, so importing this module changes nothing
-    os.environ.setdefault('VCL_MM_LIGHT_IMPORT', '1')
     main()

@@ -1,9 +1,10 @@
 """Procedurally generated images and videos with exact ground truth.
 
-Used by the tests, the foundation smoke job and the end-to-end quickstart: textured
-objects (ellipses, rectangles, blobs) on textured backgrounds, so that both a
-self-supervised feature extractor and a segmentation model have something real to
-separate. Everything is seeded and deterministic.
+Used by the tests, the toy configs and the end-to-end quickstart: textured
+objects (ellipses, rectangles, blobs) on textured backgrounds, so that both
+a self-supervised feature extractor and a segmentation model have something
+real to separate. Everything is seeded and deterministic. (Not to be
+confused with the *synthesize* step of the method, ImageCut2Video.)
 
 Two writers produce data on disk in the layouts the rest of vcl_mm reads:
 
@@ -22,11 +23,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
-from pycocotools import mask as mask_utils
+
+from vcl_mm.datasets.api_wrappers.davis_format import write_indexed_png
+from vcl_mm.datasets.api_wrappers.masks import encode, mask_to_box
 
 __all__ = [
     'make_background', 'make_object', 'render_image', 'make_video',
-    'write_image_set', 'write_video_set', 'encode_rle', 'davis_palette'
+    'write_image_set', 'write_video_set'
 ]
 
 SHAPES = ('ellipse', 'rectangle', 'blob')
@@ -221,25 +224,6 @@ def make_video(rng, h, w, num_frames, num_objects, min_visible=16):
     return frames, masks[keep]
 
 
-def encode_rle(mask):
-    """Compressed COCO RLE of a (H, W) bool mask with ``counts`` as str."""
-    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-    rle['counts'] = rle['counts'].decode('ascii')
-    return rle
-
-
-def _bbox(mask):
-    ys, xs = np.nonzero(mask)
-    if len(xs) == 0:
-        return [0., 0., 0., 0.]
-    return [
-        float(xs.min()),
-        float(ys.min()),
-        float(xs.max() - xs.min() + 1),
-        float(ys.max() - ys.min() + 1)
-    ]
-
-
 def _save_jpg(path, img):
     os.makedirs(osp.dirname(path), exist_ok=True)
     Image.fromarray(img).save(path, quality=95)
@@ -273,35 +257,13 @@ def write_image_set(root, num_images=8, seed=0, size=(192, 256),
         for m in masks:
             annotations.append(
                 dict(id=len(annotations) + 1, image_id=i + 1, category_id=1,
-                     segmentation=encode_rle(m), area=float(m.sum()),
-                     bbox=_bbox(m), iscrowd=0))
+                     segmentation=encode(m), area=float(m.sum()),
+                     bbox=mask_to_box(m), iscrowd=0))
     ann_file = osp.join(root, 'gt_masks.json')
     with open(ann_file, 'w') as f:
         json.dump(dict(images=images, annotations=annotations,
                        categories=[dict(id=1, name='fg')]), f)
     return dict(img_dir=img_dir, ann_file=ann_file)
-
-
-def davis_palette():
-    """The DAVIS/PASCAL VOC colour palette, a flat list of 768 ints."""
-    palette = np.zeros((256, 3), np.uint8)
-    for i in range(256):
-        c, r, g, b = i, 0, 0, 0
-        for j in range(8):
-            r |= ((c >> 0) & 1) << (7 - j)
-            g |= ((c >> 1) & 1) << (7 - j)
-            b |= ((c >> 2) & 1) << (7 - j)
-            c >>= 3
-        palette[i] = (r, g, b)
-    return palette.reshape(-1).tolist()
-
-
-def write_indexed_png(path, label_map):
-    """Save a (H, W) uint8 label map as a palette PNG (DAVIS style)."""
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    img = Image.fromarray(label_map.astype(np.uint8), mode='P')
-    img.putpalette(davis_palette())
-    img.save(path)
 
 
 def write_video_set(root, num_videos=4, seed=0, size=(120, 160),
@@ -367,9 +329,9 @@ def write_video_set(root, num_videos=4, seed=0, size=(120, 160),
             for t in range(num_frames):
                 m = masks[k, t]
                 if m.any():
-                    segs.append(encode_rle(m))
+                    segs.append(encode(m))
                     areas.append(float(m.sum()))
-                    boxes.append(_bbox(m))
+                    boxes.append(mask_to_box(m))
                     converted['annotations'].append(
                         dict(id=len(converted['annotations']) + 1,
                              video_id=vid, image_id=first_image + t,

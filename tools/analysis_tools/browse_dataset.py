@@ -7,8 +7,9 @@ ImageCut2Video clips, whether objects were pasted or a skip rule fired.
 
 Examples::
 
-    python tools/analysis/browse_dataset.py \
-        configs/_base_/datasets/imagecut2video.py --out vis/clips --num 20 \
+    python tools/analysis_tools/browse_dataset.py \
+        configs/_base_/datasets/imagecut2video.py --output-dir vis/clips \
+        --num 20 \
         --cfg-options train_dataloader.dataset.dataset.data_root=data/toy/
 """
 import argparse
@@ -24,7 +25,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Draw training clips of a config as image strips')
     parser.add_argument('config', help='config file with a train_dataloader')
-    parser.add_argument('--out', required=True, help='output folder')
+    parser.add_argument(
+        '--output-dir', required=True, help='output folder (mmdet\'s name)')
     parser.add_argument(
         '--num', type=int, default=10, help='number of clips (default 10)')
     parser.add_argument(
@@ -141,7 +143,7 @@ def main(argv=None):
             raise InputError(f'--num must be >= 1, got {args.num}')
         cfg = load_config(args.config, args.cfg_options)
         check_data_paths(cfg, loaders=('train_dataloader', ))
-        return browse(cfg, args.out, args.num, args.seed, args.alpha)
+        return browse(cfg, args.output_dir, args.num, args.seed, args.alpha)
 
     run()
 

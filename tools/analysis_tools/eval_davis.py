@@ -8,18 +8,12 @@ F-Decay), ``per_sequence`` and ``per_object``.
 
 Examples::
 
-    python tools/analysis/eval_davis.py --davis-root data/DAVIS \
+    python tools/analysis_tools/eval_davis.py --davis-root data/DAVIS \
         --results-dir work_dirs/davis_pngs --split val --out davis.json
 """
 import argparse
 import json
-import os
-import os.path as osp
-import sys
 import time
-
-sys.path.insert(0,
-                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 
 def parse_args(argv=None):
@@ -80,7 +74,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    # numpy-level code only: skip importing torch/mmdet (vcl_mm/__init__);
-    # set here, not at import, so importing this module changes nothing
-    os.environ.setdefault('VCL_MM_LIGHT_IMPORT', '1')
     main()

@@ -2,8 +2,8 @@
 
 Each mask gets its own colour (50% fill) and a contour::
 
-    python tools/analysis/show_pseudo_masks.py maskcut.json \\
-        --img-root data/imagenet/train --out-dir work_dirs/show --num 20
+    python tools/analysis_tools/show_pseudo_masks.py maskcut.json \\
+        --img-root data/imagenet/train --output-dir work_dirs/show --num 20
 """
 import argparse
 import json
@@ -13,12 +13,8 @@ import sys
 
 import numpy as np
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
-
-from vcl_mm.utils import InputError, require_dir, require_file  # noqa: E402
-from vcl_mm.utils.launch import cli_main  # noqa: E402
+from vcl_mm.utils import InputError, require_dir, require_file
+from vcl_mm.utils.launch import cli_main
 
 
 def palette(n, seed=0):
@@ -107,7 +103,7 @@ def parse_args(argv=None):
     parser.add_argument('ann_file', help='pseudo-label JSON')
     parser.add_argument(
         '--img-root', required=True, help='folder the file names are in')
-    parser.add_argument('--out-dir', required=True, help='PNG folder')
+    parser.add_argument('--output-dir', required=True, help='PNG folder')
     parser.add_argument('--num', type=int, default=20, help='images to draw')
     parser.add_argument('--seed', type=int, default=0, help='sample seed')
     return parser.parse_args(argv)
@@ -116,9 +112,9 @@ def parse_args(argv=None):
 @cli_main
 def main(argv=None):
     args = parse_args(argv)
-    files = show(args.ann_file, args.img_root, args.out_dir, args.num,
+    files = show(args.ann_file, args.img_root, args.output_dir, args.num,
                  args.seed)
-    print(f'wrote {len(files)} images to {args.out_dir}')
+    print(f'wrote {len(files)} images to {args.output_dir}')
 
 
 if __name__ == '__main__':
