@@ -11,8 +11,9 @@ import os
 import os.path as osp
 import tempfile
 
-import numpy as np
-from pycocotools import mask as mask_utils
+from vcl_mm.datasets.api_wrappers.masks import decode as decode_mask
+from vcl_mm.datasets.api_wrappers.masks import encode as encode_mask
+from vcl_mm.datasets.api_wrappers.masks import rle_areas, rle_boxes
 
 __all__ = [
     'CATEGORIES', 'encode_mask', 'decode_mask', 'make_annotation',
@@ -22,31 +23,15 @@ __all__ = [
 CATEGORIES = [dict(id=1, name='fg')]
 
 
-def encode_mask(mask):
-    """Compressed COCO RLE of a (H, W) bool mask, ``counts`` as str."""
-    rle = mask_utils.encode(np.asfortranarray(mask, dtype=np.uint8))
-    rle['counts'] = rle['counts'].decode('ascii')
-    return rle
-
-
-def decode_mask(rle):
-    """(H, W) bool mask of an RLE with str or bytes ``counts``."""
-    rle = dict(rle)
-    if isinstance(rle['counts'], str):
-        rle['counts'] = rle['counts'].encode('ascii')
-    return mask_utils.decode(rle).astype(bool)
-
-
 def make_annotation(rle, ann_id, image_id):
     """A COCO annotation (area and box from the RLE itself)."""
-    coded = dict(rle, counts=rle['counts'].encode('ascii'))
     return dict(
         id=ann_id,
         image_id=image_id,
         category_id=1,
         segmentation=rle,
-        area=float(mask_utils.area(coded)),
-        bbox=[float(v) for v in mask_utils.toBbox(coded)],
+        area=float(rle_areas([rle])[0]),
+        bbox=[float(v) for v in rle_boxes([rle])[0]],
         iscrowd=0)
 
 
