@@ -372,3 +372,29 @@ def test_images_without_masks_are_video_targets(tmp_path):
             num = len(sample.gt_instances.instances_ids)
             assert (num > 0) == (sample.paste_status == 'pasted')
     assert 'pasted' in statuses
+
+
+def test_recipe_packs_clips_whose_frames_were_cropped_apart(tmp_path):
+    """Images above 600 px: each frame gets its own 600-720 crop, so the
+    frames of a clip differ in size until PadClipFrames; packing works and
+    every frame's masks match the packed size."""
+    root = str(tmp_path)
+    write_image_set(root, num_images=2, seed=2, size=(700, 900))
+    init_default_scope('mmdet')
+    cfg = Config.fromfile(VIDEO_RECIPE).train_dataloader.dataset
+    cfg.dataset.update(
+        data_root=root + '/',
+        ann_file='gt_masks.json',
+        data_prefix=dict(img='images/'))
+    dataset = DATASETS.build(cfg)
+    np.random.seed(0)
+    shapes = set()
+    for _ in range(3):
+        packed = dataset[0]
+        size = tuple(packed['inputs'].shape[2:])
+        for sample in packed['data_samples']:
+            shapes.add(tuple(sample.img_shape))
+            assert sample.gt_instances.masks.masks.shape[1:] == size
+            assert sample.img_shape[0] <= size[0]
+            assert sample.img_shape[1] <= size[1]
+    assert len(shapes) > 1  # the frames were cropped apart
