@@ -81,8 +81,16 @@ def segs_to_rles(segs, h, w, where):
     Returns:
         list: compressed RLE dicts (``counts`` bytes or str) or None.
     """
-    out = [None] * len(segs)
     size = [h, w]
+    for seg in segs:  # the usual results track: one quick pass
+        if seg is not None and (type(seg) is not dict
+                                or seg.get('size') != size
+                                or type(seg.get('counts')) not in (str,
+                                                                   bytes)):
+            break
+    else:
+        return list(segs)
+    out = [None] * len(segs)
     uncompressed = []
     for t, seg in enumerate(segs):
         if not seg:

@@ -307,22 +307,46 @@ def rle_string_stats(counts):
     """
     if _nb is None:
         return None
-    strs = []
+    n = len(counts)
     bad = []
-    for k, c in enumerate(counts):
-        if type(c) is str:
-            try:
-                c = c.encode('ascii')
-            except UnicodeEncodeError:
-                bad.append(k)
-                c = b''
-        strs.append(c)
-    offs = np.zeros(len(strs) + 1, np.int64)
-    np.cumsum(np.fromiter(map(len, strs), np.int64, len(strs)),
-              out=offs[1:])
-    buf = np.frombuffer(bytearray(b''.join(strs)), np.uint8)
+    try:  # all ASCII str (a results file): one join, one encode
+        blob = ''.join(counts).encode('ascii')
+        strs = None
+    except (TypeError, UnicodeEncodeError):
+        strs = []
+        for k, c in enumerate(counts):
+            if type(c) is str:
+                try:
+                    c = c.encode('ascii')
+                except UnicodeEncodeError:
+                    bad.append(k)
+                    c = b''
+            strs.append(c)
+        blob = b''.join(strs)
+    offs = np.zeros(n + 1, np.int64)
+    np.cumsum(np.fromiter(map(len, counts if strs is None else strs),
+                          np.int64, n), out=offs[1:])
+    buf = np.frombuffer(bytearray(blob), np.uint8)
     if not len(buf):
         buf = np.zeros(1, np.uint8)
-    totals, areas = _strings_stats(buf, offs)
+    totals, areas = _halves_stats(buf, offs)
     totals[bad] = -1
+    if strs is None:
+        bounds = offs.tolist()
+        strs = [blob[bounds[k]:bounds[k + 1]] for k in range(n)]
     return totals, areas, strs
+
+
+def _halves_stats(buf, offs):
+    """:func:`_strings_stats` in two threads for long inputs (the kernel
+    releases the GIL)."""
+    n = len(offs) - 1
+    if n < 4096 or len(buf) < (1 << 22):
+        return _strings_stats(buf, offs)
+    from concurrent.futures import ThreadPoolExecutor
+    m = n // 2
+    with ThreadPoolExecutor(1) as pool:
+        second = pool.submit(_strings_stats, buf, offs[m:])
+        t0, a0 = _strings_stats(buf, offs[:m + 1])
+        t1, a1 = second.result()
+    return np.concatenate([t0, t1]), np.concatenate([a0, a1])

@@ -31,16 +31,17 @@ from .masks import (check_rle_runs, mean_area, rle_areas, rle_run_totals,
 from .mmdet_ytvis import YTVIS
 from .rle_json import load_rle_json, rle_string_stats
 
-__all__ = ['load_json', 'CheckedYTVIS']
+__all__ = ['load_json', 'ResultsFile', 'CheckedYTVIS']
 
 
 def load_json(obj, what='JSON file', known=None):
     """Return ``obj`` parsed from JSON if it is a path, else ``obj``.
 
     Args:
-        known (dict, optional): filled with id(rle dict) -> (runs' total,
-            area) for the RLEs whose counts lists
-            :func:`.rle_json.load_rle_json` encoded while reading.
+        known (dict, optional): filled with ``index`` (id(rle dict) ->
+            row) and ``table`` (:class:`.rle_json.RLETable`: runs' totals
+            and areas by row) for the RLEs whose counts
+            :func:`.rle_json.load_rle_json` read and measured.
     """
     if isinstance(obj, (str, os.PathLike)):
         path = os.fspath(obj)
@@ -51,11 +52,23 @@ def load_json(obj, what='JSON file', known=None):
         except (ValueError, UnicodeDecodeError) as e:
             raise InputError(f'{what} {path} is not valid JSON: {e}')
         if known is not None and table is not None:
-            totals, areas = table.totals.tolist(), table.areas.tolist()
-            known.update((key, (totals[k], areas[k]))
-                         for key, k in index.items())
+            known.update(index=index, table=table)
         return data
     return obj
+
+
+class ResultsFile:
+    """A results JSON file, parsed (not checked): for
+    :meth:`CheckedYTVIS.loadRes`, so that the parsing can run while the
+    ground truth loads (its scan releases the GIL).
+
+    Args:
+        path (str): the results JSON.
+    """
+
+    def __init__(self, path):
+        self.known = {}
+        self.data = load_json(path, 'results JSON', self.known)
 
 
 def _measure(tracks, known, own):
@@ -68,13 +81,13 @@ def _measure(tracks, known, own):
     n = len(present)
     totals, areas = np.zeros(n, np.int64), np.zeros(n, np.int64)
     if known:
-        todo = []
-        for k, r in enumerate(present):
-            got = known.get(id(r))
-            if got is None:
-                todo.append(k)
-            else:
-                totals[k], areas[k] = got
+        index, table = known['index'], known['table']
+        rows = np.fromiter((index.get(id(r), -1) for r in present),
+                           np.int64, n)
+        hit = rows >= 0
+        totals[hit] = table.totals[rows[hit]]
+        areas[hit] = table.areas[rows[hit]]
+        todo = np.flatnonzero(~hit).tolist()
     else:
         todo = range(n)
     if not len(todo):
@@ -92,6 +105,36 @@ def _measure(tracks, known, own):
         for k, c in zip(todo, encoded):
             present[k]['counts'] = c
     return totals, areas
+
+
+def _result_areas(tracks, flat):
+    """Per track: (T,) int64 mask areas (0 where absent), the official
+    per-frame ``areas`` (None where absent) and :func:`.masks.mean_area`
+    of them, for all tracks at once (areas are integers, so the mean is
+    exactly numpy's)."""
+    lens = np.fromiter(map(len, tracks), np.int64, len(tracks))
+    here = np.fromiter((r is not None for rles in tracks for r in rles),
+                       bool, int(lens.sum()))
+    every = np.zeros(len(here), np.int64)
+    every[here] = flat
+    ends = np.cumsum(lens)
+    starts = (ends - lens).tolist()
+    owner = np.repeat(np.arange(len(tracks)), lens)
+    sums = np.bincount(owner, every, len(tracks))
+    nums = np.bincount(owner, every > 0, len(tracks))
+    with np.errstate(invalid='ignore', divide='ignore'):
+        means = (sums / nums).tolist()
+    values = every.tolist()
+    mask_areas, per_frame, avg = [], [], []
+    for k, rles in enumerate(tracks):
+        s, e = starts[k], starts[k] + len(rles)
+        mask_areas.append(every[s:e])
+        frame = values[s:e]
+        if None in rles:
+            frame = [None if r is None else a for r, a in zip(rles, frame)]
+        per_frame.append(frame)
+        avg.append(means[k] if nums[k] else 0)
+    return mask_areas, per_frame, avg
 
 
 def _video_length(video):
@@ -183,15 +226,20 @@ class CheckedYTVIS(YTVIS):
         return dict(gt, annotations=anns)
 
     def loadRes(self, resFile):
-        """Results (path or list) as a result API object, checked.
+        """Results (path, :class:`ResultsFile` or list) as a result API
+        object, checked.
 
         As the official ``loadRes``: ids are the 1-based positions in the
         file, ``areas`` the per-frame mask areas (None where absent),
         ``iscrowd`` 0; ``bboxes`` are not computed (the mask evaluation
         does not use them).
         """
-        known = {}
-        results = load_json(resFile, 'results JSON', known)
+        if isinstance(resFile, ResultsFile):
+            known, results, own = resFile.known, resFile.data, True
+        else:
+            known = {}
+            results = load_json(resFile, 'results JSON', known)
+            own = isinstance(resFile, (str, os.PathLike))
         if not isinstance(results, list):
             raise InputError('results must be a JSON list of '
                              '{video_id, score, category_id, segmentations}')
@@ -235,8 +283,7 @@ class CheckedYTVIS(YTVIS):
                            segs_to_rles(segs, int(video['height']),
                                         int(video['width']), where)))
         tracks = [rles for _, _, rles in parsed]
-        totals, flat = _measure(tracks, known,
-                                isinstance(resFile, (str, os.PathLike)))
+        totals, flat = _measure(tracks, known, own)
         check_rle_runs(
             tracks,
             [f'result {i} (video {res["video_id"]})' for i, res, _ in parsed],
@@ -246,11 +293,8 @@ class CheckedYTVIS(YTVIS):
                 for _, res, _ in parsed
             ])
         anns = []
-        for (i, res, rles), areas in zip(parsed, track_areas(tracks, flat)):
-            per_frame = [
-                None if r is None else int(a)
-                for r, a in zip(rles, areas.tolist())
-            ]
+        for (i, res, rles), areas, per_frame, avg in zip(
+                parsed, *_result_areas(tracks, flat)):
             anns.append(
                 dict(
                     res,
@@ -259,7 +303,7 @@ class CheckedYTVIS(YTVIS):
                     id=i + 1,
                     iscrowd=0,
                     areas=per_frame,
-                    avg_area=mean_area(per_frame),
+                    avg_area=avg,
                     mask_areas=areas))
         out = CheckedYTVIS()
         out.lengths = self.lengths
