@@ -8,6 +8,7 @@
 """
 from typing import Sequence, Union
 
+import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmdet.registry import TRANSFORMS
@@ -123,12 +124,11 @@ class PadClipFrames(BaseTransform):
     (``ImageList.from_tensors``) after normalisation with 0, i.e. with the
     pixel mean; so the default ``pad_val`` is the mean in the pipeline's
     channel order (BGR, rounded to integers: within 0.01 std of upstream's
-    padded value). Masks are padded with 0; boxes do not move. A clip whose
-    frames already agree is returned unchanged.
+    padded value). Masks are padded with 0; boxes do not move (bottom /
+    right padding). A clip whose frames already agree is returned unchanged.
 
     Required keys (lists of length T): ``img`` (H_t, W_t, C). Optional:
-    ``gt_masks`` BitmapMasks. Modified: ``img``, ``gt_masks``,
-    ``gt_bboxes`` (recomputed when masks were padded). Added:
+    ``gt_masks`` BitmapMasks. Modified: ``img``, ``gt_masks``. Added:
     ``pad_shape`` (per frame, the common (H, W)).
 
     Args:
@@ -147,26 +147,16 @@ class PadClipFrames(BaseTransform):
         results['pad_shape'] = [(height, width)] * len(imgs)
         if all(img.shape[:2] == (height, width) for img in imgs):
             return results
-        fill = np.asarray(self.pad_val, dtype=imgs[0].dtype)
-        padded = []
-        for img in imgs:
-            out = np.empty((height, width) + img.shape[2:], img.dtype)
-            out[...] = fill
-            out[:img.shape[0], :img.shape[1]] = img
-            padded.append(out)
-        results['img'] = padded
+        pad_val = self.pad_val if isinstance(self.pad_val, (int, float)) \
+            else tuple(self.pad_val)
+        results['img'] = [
+            mmcv.impad(img, shape=(height, width), pad_val=pad_val)
+            for img in imgs
+        ]
         if 'gt_masks' in results:
-            masks = []
-            for frame_masks in results['gt_masks']:
-                arr = np.asarray(frame_masks.masks, np.uint8)
-                out = np.zeros((len(arr), height, width), np.uint8)
-                out[:, :arr.shape[1], :arr.shape[2]] = arr
-                masks.append(BitmapMasks(out, height, width))
-            results['gt_masks'] = masks
-            if 'gt_bboxes' in results:
-                results['gt_bboxes'] = [
-                    masks_to_bboxes(m.masks) for m in masks
-                ]
+            results['gt_masks'] = [
+                m.pad((height, width), pad_val=0) for m in results['gt_masks']
+            ]
         return results
 
     def __repr__(self) -> str:
