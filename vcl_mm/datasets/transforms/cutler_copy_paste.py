@@ -11,7 +11,7 @@ from mmdet.structures.mask import BitmapMasks
 from vcl_mm.utils import InputError
 from ..target_aware_mix import draw_same_orientation, require_target
 from .frame_augment import _check_mask_interpolation, _check_prob
-from .mask_ops import nonempty, resize_masks
+from .mask_ops import cover_fractions, nonempty, resize_masks
 
 
 @TRANSFORMS.register_module()
@@ -119,10 +119,7 @@ class CutLERCopyPaste(BaseTransform):
         tgt = tgt_masks[tgt_valid]
         if len(tgt) == 0 or not keep.any():
             return keep
-        area = tgt.reshape(len(tgt), -1).sum(1).astype(np.float64)
-        inter = pasted.reshape(len(pasted), -1).astype(np.float32) @ \
-            tgt.reshape(len(tgt), -1).astype(np.float32).T
-        ioy = inter[:, area > 0] / area[area > 0]
+        ioy = cover_fractions(pasted, tgt)
         if ioy.shape[1]:
             keep &= ioy.max(1) < self.max_cover_ratio
         return keep

@@ -258,9 +258,8 @@ class RandomFrameCrop(BaseTransform):
         results['img'] = img[y0:y0 + ch, x0:x0 + cw]
         results['img_shape'] = (ch, cw)
         if 'gt_masks' in results:
-            masks = np.asarray(results['gt_masks'].masks)
-            results['gt_masks'] = BitmapMasks(masks[:, y0:y0 + ch, x0:x0 + cw],
-                                              ch, cw)
+            results['gt_masks'] = results['gt_masks'].crop(
+                results['crop_box'].astype(np.int64))
             update_boxes_from_masks(results)
         return results
 

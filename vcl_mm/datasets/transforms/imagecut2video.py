@@ -21,7 +21,8 @@ from ..target_aware_mix import draw_same_orientation, require_target
 from .frame_augment import (INTERPOLATIONS, _check_interpolation,
                             _check_mask_interpolation, _check_prob,
                             _check_range)
-from .mask_ops import masks_to_bboxes, nonempty, resize_masks
+from .mask_ops import (cover_fractions, masks_to_bboxes, nonempty,
+                       resize_masks)
 
 # (masks (N, H, W) uint8, ids (N,) int64, labels (N,) int64) of one frame
 FrameAnns = Tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -198,14 +199,9 @@ class ImageCut2Video(BaseTransform):
         if len(win_masks) == 0 or len(tgt_masks) == 0:
             return False
         y0, x0, h, w = window
-        area = tgt_masks.reshape(len(tgt_masks), -1).sum(1, dtype=np.float64)
-        tgt_win = tgt_masks[:, y0:y0 + h,
-                            x0:x0 + w].reshape(len(tgt_masks),
-                                               -1).astype(np.float32)
-        src = win_masks.reshape(len(win_masks), -1).astype(np.float32)
-        inter = src @ tgt_win.T  # (N_src, N_tgt) pixels
-        valid = area > 0
-        ratio = inter[:, valid] / area[valid]
+        area = tgt_masks.reshape(len(tgt_masks), -1).sum(1)
+        ratio = cover_fractions(win_masks, tgt_masks[:, y0:y0 + h,
+                                                     x0:x0 + w], area)
         return bool((ratio >= thr).any())
 
     # ---------------------------------------------------------- transform

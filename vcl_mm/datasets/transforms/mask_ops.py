@@ -3,7 +3,7 @@
 OpenCV warps and resizes all N masks of a stack in one call (as channels), so
 the clip transforms never loop over pixels in Python.
 """
-from typing import Tuple
+from typing import Optional, Tuple
 
 import cv2
 import numpy as np
@@ -95,6 +95,31 @@ def nonempty(masks: np.ndarray) -> np.ndarray:
     if len(masks) == 0:
         return np.zeros(0, bool)
     return masks.reshape(len(masks), -1).any(1)
+
+
+def cover_fractions(src: np.ndarray,
+                    tgt: np.ndarray,
+                    tgt_area: Optional[np.ndarray] = None) -> np.ndarray:
+    """How much of each target mask each source mask covers (upstream's
+    "IoY": intersection / target area).
+
+    Args:
+        src (np.ndarray): (N, H, W) binary source masks.
+        tgt (np.ndarray): (M, H, W) binary target masks on the same pixels
+            (may be a window of larger masks, see ``tgt_area``).
+        tgt_area (np.ndarray, optional): (M,) full target areas in pixels;
+            default the areas of ``tgt``.
+
+    Returns:
+        np.ndarray: (N, M') float64 fractions for the M' non-empty targets.
+    """
+    if tgt_area is None:
+        tgt_area = tgt.reshape(len(tgt), -1).sum(1)
+    tgt_area = np.asarray(tgt_area, np.float64)
+    valid = tgt_area > 0
+    inter = src.reshape(len(src), -1).astype(np.float32) @ \
+        tgt[valid].reshape(int(valid.sum()), -1).astype(np.float32).T
+    return inter / tgt_area[valid]
 
 
 def masks_to_bboxes(masks: np.ndarray) -> np.ndarray:
