@@ -10,7 +10,7 @@ transform for source indices without telling it the target;
 """
 import collections.abc
 import copy
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 import numpy as np
 from mmdet.datasets import MultiImageMixDataset
@@ -78,15 +78,23 @@ def draw_same_orientation(dataset, target: dict) -> int:
     return int(group[np.random.randint(0, len(group))])
 
 
-def require_target(transform, target) -> None:
-    """Raise a named error when a transform that pairs by orientation is
-    used outside :class:`TargetAwareMixDataset`."""
+def draw_source_index(transform, dataset, target: Optional[dict]) -> int:
+    """The source index of a mixing transform with ``match_orientation``:
+    from the target's orientation group when it is set (which needs
+    :class:`TargetAwareMixDataset` to pass ``target``), else any index.
+
+    Raises:
+        InputError: orientation matching without a target.
+    """
+    if not transform.match_orientation:
+        return int(np.random.randint(0, len(dataset)))
     if target is None:
         raise InputError(
             f'{type(transform).__name__}(match_orientation=True) needs the '
             'target item to draw its source: wrap the dataset in '
             "type='TargetAwareMixDataset' (not MultiImageMixDataset), or "
             'set match_orientation=False')
+    return draw_same_orientation(dataset, target)
 
 
 @DATASETS.register_module()

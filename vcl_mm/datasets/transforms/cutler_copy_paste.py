@@ -9,7 +9,7 @@ from mmdet.structures.bbox import HorizontalBoxes
 from mmdet.structures.mask import BitmapMasks
 
 from vcl_mm.utils import InputError
-from ..target_aware_mix import draw_same_orientation, require_target
+from ..target_aware_mix import draw_source_index
 from .frame_augment import _check_mask_interpolation, _check_prob
 from .mask_ops import cover_fractions, nonempty, resize_masks
 
@@ -84,10 +84,7 @@ class CutLERCopyPaste(BaseTransform):
 
     def get_indexes(self, dataset, target: Optional[dict] = None) -> List[int]:
         """Index of the source image (see ``match_orientation``)."""
-        if not self.match_orientation:
-            return [int(np.random.randint(0, len(dataset)))]
-        require_target(self, target)
-        return [draw_same_orientation(dataset, target)]
+        return [draw_source_index(self, dataset, target)]
 
     def _num_copies(self, n: int) -> int:
         if n == 1 or not self.random_num:

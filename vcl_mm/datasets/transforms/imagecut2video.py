@@ -17,7 +17,7 @@ from mmdet.registry import TRANSFORMS
 from mmdet.structures.mask import BitmapMasks
 
 from vcl_mm.utils import InputError
-from ..target_aware_mix import draw_same_orientation, require_target
+from ..target_aware_mix import draw_source_index
 from .frame_augment import (INTERPOLATIONS, _check_interpolation,
                             _check_mask_interpolation, _check_prob,
                             _check_range)
@@ -150,10 +150,7 @@ class ImageCut2Video(BaseTransform):
     def get_indexes(self, dataset, target: Optional[dict] = None) -> List[int]:
         """Index of the source item (called by the dataset wrapper, which
         passes the loaded ``target`` when it is a TargetAwareMixDataset)."""
-        if not self.match_orientation:
-            return [int(np.random.randint(0, len(dataset)))]
-        require_target(self, target)
-        return [draw_same_orientation(dataset, target)]
+        return [draw_source_index(self, dataset, target)]
 
     # ------------------------------------------------------------ helpers
     @staticmethod
