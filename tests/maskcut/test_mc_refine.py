@@ -63,3 +63,17 @@ def test_resize_mask_keeps_width_and_height_apart():
     thin[:, 30:31] = True
     small = resize_mask(thin, 16, 16)
     assert small.any()
+
+
+def test_one_dense_mask_iou_with_the_callers_empty_conventions():
+    from pycocotools import mask as mask_utils
+
+    from vcl_mm.datasets.api_wrappers.masks import encode, mask_iou
+    rng = np.random.default_rng(3)
+    a, b = rng.random((2, 20, 30)) < 0.4
+    want = mask_utils.iou([encode(a)], [encode(b)], [0])[0, 0]
+    assert np.isclose(mask_iou(a, b), want)
+    empty = np.zeros((5, 5), bool)
+    assert mask_iou(empty, empty) == 0.  # MaskCut's rules (ncut)
+    assert np.isnan(mask_iou(empty, empty, empty=float('nan')))  # CRF check
+    assert mask_iou(a, np.zeros_like(a), empty=float('nan')) == 0.

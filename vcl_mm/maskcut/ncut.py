@@ -12,6 +12,8 @@ import numpy as np
 import torch
 from scipy import ndimage
 
+from vcl_mm.datasets.api_wrappers.masks import mask_iou
+
 from .eigensolver import binary_affinity, fiedler_vectors, lapack_sign
 
 __all__ = [
@@ -212,7 +214,7 @@ def maskcut_patch_masks_batch(feats,
                 if mask.sum() / h / w <= min_area:
                     step[i] = num_masks  # every later solve repeats this
                     continue
-                if _iou(prev[i], mask) > max_iou:
+                if mask_iou(prev[i], mask, empty=0.) > max_iou:
                     # upstream re-finds and accepts it at the next solve
                     step[i] += 1
                     if step[i] >= num_masks:
@@ -229,12 +231,6 @@ def maskcut_patch_masks_batch(feats,
             masks[i].append(mask)
             keep[i] &= ~new
     return (masks, info) if return_info else masks
-
-
-def _iou(a, b):
-    """IoU of two bool arrays (0 when both are empty)."""
-    union = np.logical_or(a, b).sum()
-    return np.logical_and(a, b).sum() / union if union else 0.
 
 
 def maskcut_patch_masks(feats, tau=0.15, num_masks=3, **kwargs):

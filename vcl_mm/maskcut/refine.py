@@ -18,6 +18,8 @@ import torch.nn.functional as F
 from PIL import Image
 from scipy import ndimage
 
+from vcl_mm.datasets.api_wrappers.masks import mask_iou
+
 __all__ = [
     'CRF_DEFAULTS', 'upsample_patch_masks', 'crf_refine', 'refine_masks',
     'resize_mask'
@@ -55,11 +57,6 @@ def upsample_patch_masks(patch_masks, size):
         m &= ~taken
         taken |= m
     return up
-
-
-def _iou(a, b):
-    union = np.logical_or(a, b).sum()
-    return np.logical_and(a, b).sum() / union if union else float('nan')
 
 
 def crf_refine(image,
@@ -121,7 +118,7 @@ def refine_masks(image, patch_masks, crf=CRF_DEFAULTS):
             min_iou = params.pop('min_iou', 0.5)
             refined = crf_refine(image, m, **params)
             # upstream: IoU < 0.5 drops it (an empty pair gives NaN, kept)
-            if _iou(m, refined) < min_iou:
+            if mask_iou(m, refined, empty=float('nan')) < min_iou:
                 continue
             m = refined
         if m.any():

@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from scipy.linalg import eigh
 
+from vcl_mm.datasets.api_wrappers.masks import mask_iou
 from vcl_mm.maskcut.eigensolver import AFFINITY_FLOOR
 from vcl_mm.maskcut.ncut import select_object
 
@@ -25,11 +26,6 @@ def _dense_affinity(feats, tau, eps=AFFINITY_FLOOR):
     a = a > tau
     a = np.where(a.astype(float) == 0, eps, a)
     return a, np.diag(np.sum(a, axis=1))
-
-
-def _iou(a, b):
-    union = np.logical_or(a, b).sum()
-    return np.logical_and(a, b).sum() / union if union else float('nan')
 
 
 def upstream_loop(solve, h, w, num_masks=3):
@@ -56,7 +52,8 @@ def upstream_loop(solve, h, w, num_masks=3):
         mask, info = solve(~painting)
         if i >= 1:
             ratio = mask.sum() / h / w
-            if _iou(current, mask) > 0.5 or ratio <= 0.01:
+            iou = mask_iou(current, mask, empty=float('nan'))
+            if iou > 0.5 or ratio <= 0.01:
                 mask = np.zeros((h, w), bool)
         current = mask
         masks.append(mask)

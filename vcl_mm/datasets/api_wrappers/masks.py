@@ -15,7 +15,8 @@ from vcl_mm.utils.errors import InputError
 
 __all__ = [
     'encode', 'decode', 'to_rle', 'segs_to_rles', 'seg_to_box',
-    'polygon_box', 'rle_boxes', 'mask_to_box', 'rle_iou', 'rle_areas',
+    'polygon_box', 'rle_boxes', 'mask_to_box', 'mask_iou', 'rle_iou',
+    'rle_areas',
     'track_areas', 'mean_area', 'rle_run_totals', 'check_rle_runs'
 ]
 
@@ -160,6 +161,23 @@ def mask_to_box(mask):
         float(cols[-1] - cols[0] + 1),
         float(rows[-1] - rows[0] + 1)
     ]
+
+
+def mask_iou(a, b, empty=0.):
+    """IoU of two dense bool masks of one shape.
+
+    Args:
+        a (np.ndarray): (H, W) bool (any shape, as ``b``).
+        b (np.ndarray): bool, the shape of ``a``.
+        empty (float): the value when both masks are empty (the callers'
+            convention: MaskCut's rules use 0, upstream's CRF check NaN,
+            which compares False with any threshold).
+
+    Returns:
+        float: |a & b| / |a | b|, or ``empty``.
+    """
+    union = np.logical_or(a, b).sum()
+    return float(np.logical_and(a, b).sum() / union) if union else empty
 
 
 def rle_iou(dts, gts, iscrowd=None):
