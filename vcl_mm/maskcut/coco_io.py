@@ -6,14 +6,10 @@ image_id, category_id: 1, segmentation: {size: [h, w], counts: str},
 area, bbox: [x, y, w, h], iscrowd: 0}``; ``categories`` ``[{id: 1, name:
 'fg'}]``.
 """
-import json
-import os
-import os.path as osp
-import tempfile
-
 from vcl_mm.datasets.api_wrappers.masks import decode as decode_mask
 from vcl_mm.datasets.api_wrappers.masks import encode as encode_mask
 from vcl_mm.datasets.api_wrappers.masks import rle_areas, rle_boxes
+from vcl_mm.utils.files import write_json_atomic
 
 __all__ = [
     'CATEGORIES', 'encode_mask', 'decode_mask', 'make_annotation',
@@ -62,32 +58,3 @@ def build_coco(entries, description='MaskCut pseudo-labels (vcl_mm)'):
         images=images,
         annotations=annotations,
         categories=CATEGORIES)
-
-
-def _umask():
-    """The process umask (read by setting it and putting it back)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def write_json_atomic(path, obj):
-    """Write JSON to a temporary file next to ``path``, then rename it, so
-    readers never see a partial file. The file gets the permissions of a
-    plain ``open(path, 'w')`` (0o666 minus the umask), not ``mkstemp``'s
-    private 0o600."""
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        dir=folder, prefix='.' + osp.basename(path) + '.', suffix='.tmp')
-    try:
-        os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, 'w') as f:
-            json.dump(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
