@@ -1,10 +1,11 @@
 """Writing result files so that a reader never sees a partial one."""
+import contextlib
 import json
 import os
 import os.path as osp
 import tempfile
 
-__all__ = ['write_json_atomic']
+__all__ = ['atomic_text_file', 'write_json_atomic']
 
 
 def _umask():
@@ -14,11 +15,17 @@ def _umask():
     return mask
 
 
-def write_json_atomic(path, obj):
-    """Write JSON to a temporary file next to ``path``, then rename it, so
-    readers never see a partial file. The file gets the permissions of a
-    plain ``open(path, 'w')`` (0o666 minus the umask), not ``mkstemp``'s
-    private 0o600."""
+@contextlib.contextmanager
+def atomic_text_file(path):
+    """Open a text file to write ``path`` atomically: the content goes to
+    a temporary file next to it, renamed onto ``path`` when the ``with``
+    block ends without error (removed otherwise), so readers never see a
+    partial file. The file gets the permissions of a plain ``open(path,
+    'w')`` (0o666 minus the umask), not ``mkstemp``'s private 0o600.
+
+    Yields:
+        io.TextIOWrapper: the temporary file.
+    """
     folder = osp.dirname(osp.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
@@ -26,7 +33,7 @@ def write_json_atomic(path, obj):
     try:
         os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, 'w') as f:
-            json.dump(obj, f)
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -34,3 +41,9 @@ def write_json_atomic(path, obj):
         if osp.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def write_json_atomic(path, obj):
+    """Write JSON to ``path`` atomically (see :func:`atomic_text_file`)."""
+    with atomic_text_file(path) as f:
+        json.dump(obj, f)
