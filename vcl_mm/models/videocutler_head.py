@@ -1,13 +1,18 @@
-"""VideoMask2Former track head: the official mask-loss normalisation and
-configurable test-time selection."""
+"""VideoMask2Former track head: the official mask-loss normalisation,
+DropLoss and frame-masked mask loss (switches), configurable test-time
+selection."""
 from typing import List, Optional, Sequence, Tuple
 
 import torch
+from mmcv.ops import point_sample
 from torch import Tensor
 
 from mmdet.models.tracking_heads import Mask2FormerTrackHead
+from mmdet.models.utils import get_uncertain_point_coords_with_randomness
 from mmdet.registry import MODELS
 from mmdet.structures import TrackDataSample
+from mmdet.utils import reduce_mean
+from .drop_loss import DropLossMixin, check_iou_thr
 from .track_utils import (masks_to_frames, pack_track_instances, query_scores,
                           select_topk)
 
@@ -22,7 +27,7 @@ DEFAULT_TEST_CFG = dict(
 
 
 @MODELS.register_module()
-class VideoCutLERTrackHead(Mask2FormerTrackHead):
+class VideoCutLERTrackHead(DropLossMixin, Mask2FormerTrackHead):
     """``Mask2FormerTrackHead`` with the official mask loss and a
     configurable inference.
 
@@ -32,13 +37,31 @@ class VideoCutLERTrackHead(Mask2FormerTrackHead):
     over (track, frame), divided by the number of tracks); dice and class
     losses already match; (2) mmdet's ``predict`` hard-codes top-10 with no
     threshold, keeps every decoder layer's (Q, T, h, w) masks and upsamples
-    all queries to full resolution.
+    all queries to full resolution; (3) two loss switches for training on
+    imperfect pseudo-labels (both off in the paper recipe).
 
     Args:
         official_mask_loss (bool): divide the point BCE by
             ``num_masks * num_points`` as upstream (default). False keeps
             mmdet 3.3's value (``num_frames`` times larger), e.g. to compare
             with mmdet's own Mask2Former-VIS numbers.
+        drop_loss_iou_thr (float, optional): DropLoss (CutLER, AutoQ-VIS):
+            an unmatched query whose binarised mask has video IoU (summed
+            over the clip's T frames) at most this with every pseudo-mask
+            gets class-loss weight 0 instead of being pushed to "no
+            object". None (default) = off, the paper recipe; the
+            ``*_droploss`` configs use 0.01 (CutLER's value). Exact
+            definition and normalisation: :mod:`vcl_mm.models.drop_loss`.
+        mask_loss_on_labelled_frames (bool): True: a (track, frame) whose
+            pseudo-mask is empty (all zero, the track has no label in that
+            frame) adds neither mask BCE nor dice, so partial tracks of real
+            videos can train the model. Normalisation: by the number of
+            labelled (track, frame) pairs divided by T, i.e. by the number
+            of tracks when every frame is labelled, so on fully labelled
+            clips the losses equal the default's exactly (and the BCE keeps
+            ``official_mask_loss``'s scale); a partly labelled track counts
+            as the fraction of a track it is labelled on. False (default):
+            mmdet / official (empty frames push the mask to empty).
         test_cfg (dict, optional): see below.
 
     ``test_cfg`` keys (defaults = official VideoCutLER test):
@@ -56,10 +79,15 @@ class VideoCutLERTrackHead(Mask2FormerTrackHead):
     def __init__(self,
                  *args,
                  official_mask_loss: bool = True,
+                 drop_loss_iou_thr: Optional[float] = None,
+                 mask_loss_on_labelled_frames: bool = False,
                  test_cfg: Optional[dict] = None,
                  **kwargs):
         super().__init__(*args, **kwargs)
         self.official_mask_loss = official_mask_loss
+        self.drop_loss_iou_thr = check_iou_thr(drop_loss_iou_thr,
+                                               'drop_loss_iou_thr')
+        self.mask_loss_on_labelled_frames = bool(mask_loss_on_labelled_frames)
         cfg = dict(DEFAULT_TEST_CFG)
         cfg.update(test_cfg or {})
         unknown = set(cfg) - set(DEFAULT_TEST_CFG)
@@ -86,10 +114,70 @@ class VideoCutLERTrackHead(Mask2FormerTrackHead):
         Returns:
             tuple[Tensor]: ``loss_cls``, ``loss_mask``, ``loss_dice``.
         """
+        if self.mask_loss_on_labelled_frames:
+            return self._loss_on_labelled_frames(cls_scores, mask_preds,
+                                                 batch_gt_instances,
+                                                 batch_img_metas)
         loss_cls, loss_mask, loss_dice = super()._loss_by_feat_single(
             cls_scores, mask_preds, batch_gt_instances, batch_img_metas)
         if self.official_mask_loss:
             loss_mask = loss_mask / self.num_frames
+        return loss_cls, loss_mask, loss_dice
+
+    def _loss_on_labelled_frames(self, cls_scores: Tensor, mask_preds: Tensor,
+                                 batch_gt_instances: list,
+                                 batch_img_metas: List[dict]) -> Tuple[Tensor]:
+        """mmdet's per-layer losses with the mask losses restricted to the
+        labelled (track, frame) pairs (``mask_loss_on_labelled_frames``).
+
+        Class loss and matching are mmdet's (with DropLoss if set). Points
+        are sampled per labelled (track, frame) as mmdet does per (track,
+        frame). With ``n`` labelled pairs over the batch (averaged over
+        processes like mmdet's ``num_total_masks``), dice is summed over
+        them and divided by ``max(n, 1) / T``; the BCE (mean over points)
+        likewise, times T more with ``official_mask_loss=False``.
+        """
+        num_imgs = cls_scores.size(0)
+        (labels_list, label_weights_list, mask_targets_list, mask_weights_list,
+         _) = self.get_targets([cls_scores[i] for i in range(num_imgs)],
+                               [mask_preds[i] for i in range(num_imgs)],
+                               batch_gt_instances, batch_img_metas)
+        labels = torch.stack(labels_list).flatten(0, 1)
+        label_weights = torch.stack(label_weights_list).flatten(0, 1)
+        mask_targets = torch.cat(mask_targets_list)  # (N, T, H, W)
+        mask_weights = torch.stack(mask_weights_list)
+        cls_scores = cls_scores.flatten(0, 1)
+        class_weight = cls_scores.new_tensor(self.class_weight)
+        loss_cls = self.loss_cls(
+            cls_scores,
+            labels,
+            label_weights,
+            avg_factor=class_weight[labels].sum())
+
+        mask_preds = mask_preds[mask_weights > 0]  # (N, T, h, w)
+        labelled = mask_targets.flatten(2).any(-1)  # (N, T)
+        num_pairs = reduce_mean(cls_scores.new_tensor([float(labelled.sum())]))
+        norm = max(float(num_pairs), 1.) / self.num_frames
+        mask_preds = mask_preds[labelled]  # (n, h, w)
+        if mask_preds.shape[0] == 0:
+            zero = mask_preds.sum()
+            return loss_cls, zero, zero
+        mask_targets = mask_targets[labelled]  # (n, H, W)
+        with torch.no_grad():
+            coords = get_uncertain_point_coords_with_randomness(
+                mask_preds.unsqueeze(1), None, self.num_points,
+                self.oversample_ratio, self.importance_sample_ratio)
+            point_targets = point_sample(
+                mask_targets.unsqueeze(1).float(), coords).squeeze(1)
+        point_preds = point_sample(mask_preds.unsqueeze(1), coords).squeeze(1)
+        loss_dice = self.loss_dice(point_preds, point_targets, avg_factor=norm)
+        bce_norm = norm * self.num_points
+        if not self.official_mask_loss:
+            bce_norm = bce_norm / self.num_frames
+        loss_mask = self.loss_mask(
+            point_preds.reshape(-1),
+            point_targets.reshape(-1),
+            avg_factor=bce_norm)
         return loss_cls, loss_mask, loss_dice
 
     # ---------------------------------------------------------------- decode
