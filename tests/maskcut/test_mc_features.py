@@ -162,3 +162,54 @@ def test_converter_on_the_official_layout(tmp_path, capsys):
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert 'blocks.11.mlp.fc2.bias' in err and 'blocks.3.attn.qkv' in err
+
+
+def _hooked_qkv_parts(model, images):
+    """q, k, v of the last block from timm's own full forward pass, as
+    upstream's ViTFeat reads them: (B, C, h, w) each, heads concatenated,
+    CLS dropped."""
+    grabbed = {}
+    hook = model.vit.blocks[-1].attn.qkv.register_forward_hook(
+        lambda mod, inp, out: grabbed.setdefault('qkv', out))
+    with torch.no_grad():
+        model.vit.forward_features(images)
+    hook.remove()
+    b, n, _ = grabbed['qkv'].shape
+    h, w = images.shape[2] // 16, images.shape[3] // 16
+    qkv = grabbed['qkv'].reshape(b, n, 3, 2, 16).permute(2, 0, 3, 1, 4)
+    return [
+        part.transpose(1, 2).reshape(b, n, 32)[:, 1:].transpose(1, 2)
+        .reshape(b, 32, h, w) for part in qkv
+    ]
+
+
+@pytest.mark.parametrize('feature', ['k', 'q', 'v', 'kqv'])
+def test_feature_choice_matches_the_hooked_qkv(feature):
+    images = torch.randn(2, 3, 224, 224)
+    model = tiny(patch_size=16, feature=feature)
+    out = model(images)
+    q, k, v = _hooked_qkv_parts(model, images)
+    want = dict(k=k, q=q, v=v, kqv=torch.cat([k, q, v], 1))[feature]
+    assert out.shape == ((2, 96, 14, 14) if feature == 'kqv' else
+                         (2, 32, 14, 14))
+    assert out.dtype == torch.float32
+    assert torch.allclose(out, want, atol=1e-6)
+    if feature == 'k':  # the default is the keys, bit for bit
+        assert torch.equal(tiny(patch_size=16)(images), out)
+
+
+def test_autocast_keeps_float32_output_close_to_float32():
+    images = torch.randn(1, 3, 64, 64)
+    ref = tiny()(images)
+    half = tiny(autocast_dtype='bfloat16')(images)
+    assert half.dtype == torch.float32 and half.shape == ref.shape
+    assert not torch.equal(half, ref)  # it did run in bfloat16
+    cos = torch.nn.functional.cosine_similarity(half, ref, dim=1)
+    assert cos.min() > 0.99
+
+
+def test_unknown_feature_or_autocast_dtype_is_named():
+    with pytest.raises(InputError, match="model.feature='kq'"):
+        tiny(feature='kq')
+    with pytest.raises(InputError, match="model.autocast_dtype='half'"):
+        tiny(autocast_dtype='half')

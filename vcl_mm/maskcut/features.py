@@ -10,9 +10,18 @@ keys), which gives the same numbers as hooking ``blocks[-1].attn.qkv`` in a
 full forward pass (checked by the tests). Position embeddings are resized
 the way DINO does (bicubic with DINO's ``+0.1`` scale offset), so a 480x480
 input gives a 60x60 grid with ViT-B/8.
+
+``feature`` chooses the last block's keys (``'k'``, official), queries
+(``'q'``), values (``'v'``) or their concatenation ``[k, q, v]`` along the
+channels (``'kqv'``, upstream's ``--vit-feat``; upstream issues #25, #49).
+``autocast_dtype`` runs the ViT under ``torch.autocast`` in bfloat16 or
+float16 (default None: float32, as upstream; the output is float32 either
+way; ``benchmarks/maskcut_precision_bench.py`` measures the masks'
+agreement with float32).
 """
 import math
 import os.path as osp
+from contextlib import nullcontext
 
 import numpy as np
 import torch
@@ -25,7 +34,8 @@ from vcl_mm.utils.state_dict import (check_fits, read_state_dict,
                                      strip_prefixes)
 
 __all__ = [
-    'DinoViTKeyExtractor', 'VIT_ARCHS', 'IMAGENET_MEAN', 'IMAGENET_STD',
+    'DinoViTKeyExtractor', 'VIT_ARCHS', 'VIT_FEATURES', 'AUTOCAST_DTYPES',
+    'IMAGENET_MEAN', 'IMAGENET_STD',
     'convert_dino_vit', 'images_to_tensor'
 ]
 
@@ -34,6 +44,11 @@ VIT_ARCHS = {
     'small': (384, 12, 6),
     'base': (768, 12, 12),
 }
+#: feature name -> parts of the last block's qkv (0 q, 1 k, 2 v), in
+#: channel order
+VIT_FEATURES = dict(k=(1, ), q=(0, ), v=(2, ), kqv=(1, 0, 2))
+#: autocast_dtype name -> torch dtype
+AUTOCAST_DTYPES = dict(bfloat16=torch.bfloat16, float16=torch.float16)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -102,6 +117,11 @@ class DinoViTKeyExtractor(nn.Module):
         pretrain_img_size (int): image size of the checkpoint's position
             embeddings (224 for DINO).
         seed (int): seed of the random weights.
+        feature (str): ``'k'`` (keys, official), ``'q'``, ``'v'`` or
+            ``'kqv'`` (the three concatenated: 3x the channels).
+        autocast_dtype (str, optional): ``'bfloat16'`` or ``'float16'``
+            runs the ViT under ``torch.autocast`` on the input's device;
+            None (default) runs it in float32.
     """
 
     def __init__(self,
@@ -110,8 +130,20 @@ class DinoViTKeyExtractor(nn.Module):
                  weights=None,
                  random_init=False,
                  pretrain_img_size=224,
-                 seed=0):
+                 seed=0,
+                 feature='k',
+                 autocast_dtype=None):
         super().__init__()
+        if feature not in VIT_FEATURES:
+            raise InputError(f'model.feature={feature!r} is unknown; use '
+                             f'one of {sorted(VIT_FEATURES)}')
+        if autocast_dtype is not None and \
+                autocast_dtype not in AUTOCAST_DTYPES:
+            raise InputError(
+                f'model.autocast_dtype={autocast_dtype!r} is unknown; use '
+                f'None (float32) or one of {sorted(AUTOCAST_DTYPES)}')
+        self.feature = feature
+        self.autocast_dtype = autocast_dtype
         from timm.models.vision_transformer import VisionTransformer
         if isinstance(arch, str):
             if arch not in VIT_ARCHS:
@@ -188,16 +220,37 @@ class DinoViTKeyExtractor(nn.Module):
 
     @torch.no_grad()
     def forward(self, images):
-        """Attention keys of the last block.
+        """Last-block attention features (keys by default).
 
         Args:
             images (torch.Tensor): (B, 3, H, W) normalised images (see
                 :func:`images_to_tensor`).
 
         Returns:
-            torch.Tensor: (B, C, H // p, W // p) float32 keys, C the embed
-            dims (heads concatenated), p the patch size.
+            torch.Tensor: (B, C, H // p, W // p) float32 features, C the
+            embed dims (heads concatenated; 3x for ``'kqv'``), p the patch
+            size.
         """
+        if self.autocast_dtype is None:
+            context = nullcontext()
+        else:
+            context = torch.autocast(
+                images.device.type,
+                dtype=AUTOCAST_DTYPES[self.autocast_dtype])
+        with context:
+            qkv, (b, c, h, w) = self._last_qkv(images)
+        qkv = qkv.reshape(b, 1 + h * w, 3, self.num_heads,
+                          c // self.num_heads)[:, 1:]
+        parts = [
+            qkv[:, :, i].reshape(b, h, w, c)
+            for i in VIT_FEATURES[self.feature]
+        ]
+        feats = parts[0] if len(parts) == 1 else torch.cat(parts, -1)
+        return feats.permute(0, 3, 1, 2).float()
+
+    def _last_qkv(self, images):
+        """The last block's qkv projection (B, 1 + h * w, 3 C) and the
+        patch grid's (B, C, h, w)."""
         vit = self.vit
         x = vit.patch_embed.proj(images)
         b, c, h, w = x.shape
@@ -207,7 +260,4 @@ class DinoViTKeyExtractor(nn.Module):
         for block in vit.blocks[:-1]:
             x = block(x)
         last = vit.blocks[-1]
-        qkv = last.attn.qkv(last.norm1(x))
-        keys = qkv.reshape(b, 1 + h * w, 3, self.num_heads,
-                           c // self.num_heads)[:, 1:, 1]
-        return keys.reshape(b, h, w, c).permute(0, 3, 1, 2).float()
+        return last.attn.qkv(last.norm1(x)), (b, c, h, w)
