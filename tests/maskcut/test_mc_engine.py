@@ -17,9 +17,16 @@ COLOUR_MODEL = COLOUR_MODEL_CFG
 SIZES = [(120, 160), (160, 120), (100, 100), (90, 150)]
 
 
-def run(src, out, **kw):
+#: the two engines (the pipelined one with a worker of each kind)
+ENGINES = dict(
+    serial=dict(pipelined=False),
+    pipelined=dict(pipelined=True, num_workers=1, post_workers=1))
+
+
+def run(src, out, mode='pipelined', **kw):
     kw.setdefault('progress', False)
     kw.setdefault('engine_cfg', dict(flush_every=1))
+    kw['engine_cfg'] = dict(ENGINES[mode], **kw['engine_cfg'])
     return engine.run_maskcut(COLOUR_MODEL, MASKCUT, str(src), str(out), **kw)
 
 
@@ -162,38 +169,42 @@ def test_shards_merge_to_the_single_process_result(scenes, tmp_path):
 
 
 def fail_after(monkeypatch, num_images):
-    """Make the pipeline raise once ``num_images`` images went through it
-    (what was labelled is flushed first, as on any error)."""
-    real = pipeline.MaskCutPipeline.__call__
+    """Make the device stage (keys + NCut, both engines) raise once
+    ``num_images`` images went through it (what was labelled is flushed
+    first, as on any error)."""
+    real = pipeline.MaskCutPipeline.patch_masks
     done = []
 
-    def flaky(self, images):
+    def flaky(self, fixed):
         if len(done) >= num_images:
             raise RuntimeError(f'injected failure after {len(done)} images')
-        done.extend(images)
-        return real(self, images)
+        done.extend(fixed)
+        return real(self, fixed)
 
-    monkeypatch.setattr(pipeline.MaskCutPipeline, '__call__', flaky)
+    monkeypatch.setattr(pipeline.MaskCutPipeline, 'patch_masks', flaky)
 
 
-def test_kill_and_resume_gives_the_same_json(scenes, tmp_path, monkeypatch):
+@pytest.mark.parametrize('mode', list(ENGINES))
+def test_kill_and_resume_gives_the_same_json(scenes, tmp_path, monkeypatch,
+                                             mode):
     folder, _ = scenes
     full = tmp_path / 'full.json'
-    run(folder, full)
+    run(folder, full, mode='serial')
     out = tmp_path / 'resumed.json'
     with monkeypatch.context() as patch:
         fail_after(patch, 2)
         with pytest.raises(RuntimeError, match='injected failure'):
-            run(folder, out)
+            run(folder, out, mode)
     assert not out.exists()
     folder_of_parts = tmp_path / 'resumed.json.parts'
-    assert len(list(folder_of_parts.glob('r*.json'))) == 2
+    store = parts.PartStore(str(folder_of_parts), {})
+    assert sorted(store.load()) == ['000.jpg', '001.jpg']  # none lost
     # a torn temporary file
     (folder_of_parts / '.r0000-123.json.tmp').write_text('{"records": [')
-    summary = run(folder, out)
+    summary = run(folder, out, mode)
     assert summary['resumed'] == 2 and summary['processed'] == 2
-    assert load_json(out) == load_json(full)
-    again = run(folder, out)  # nothing left to do: same JSON again
+    assert out.read_bytes() == full.read_bytes()
+    again = run(folder, out, mode)  # nothing left to do: same JSON again
     assert again['processed'] == 0 and load_json(out) == load_json(full)
     with pytest.raises(InputError, match='other settings.*maskcut'):
         engine.run_maskcut(
@@ -204,7 +215,8 @@ def test_kill_and_resume_gives_the_same_json(scenes, tmp_path, monkeypatch):
             progress=False)
 
 
-def test_bad_inputs_are_listed_with_reasons(tmp_path):
+@pytest.mark.parametrize('mode', list(ENGINES))
+def test_bad_inputs_are_listed_with_reasons(tmp_path, mode):
     folder = tmp_path / 'imgs'
     folder.mkdir()
     write_scenes(str(folder), [(96, 128)] * 2, seed=5)
@@ -219,7 +231,8 @@ def test_bad_inputs_are_listed_with_reasons(tmp_path):
     (folder / 'junk.png').write_bytes(b'\x89PNG garbage')
     Image.fromarray(rgb[:10, :12]).save(folder / 'tiny.png')
     out = tmp_path / 'out.json'
-    summary = run(folder, out, skipped_file=str(tmp_path / 'skip.tsv'))
+    summary = run(
+        folder, out, mode, skipped_file=str(tmp_path / 'skip.tsv'))
     assert summary['images'] == 9
     assert summary['skipped_by_kind'] == {
         'too small': 1,
@@ -248,13 +261,14 @@ def test_bad_inputs_are_listed_with_reasons(tmp_path):
     assert summary['without_masks'] >= 1
 
 
-def test_real_errors_are_not_skips(scenes, tmp_path, monkeypatch):
+@pytest.mark.parametrize('mode', list(ENGINES))
+def test_real_errors_are_not_skips(scenes, tmp_path, monkeypatch, mode):
     folder, _ = scenes
 
-    def broken(self, images):
+    def broken(self, fixed):
         raise MemoryError('out of memory in the NCut')
 
-    monkeypatch.setattr(pipeline.MaskCutPipeline, '__call__', broken)
+    monkeypatch.setattr(pipeline.MaskCutPipeline, 'patch_masks', broken)
     with pytest.raises(MemoryError):
-        run(folder, tmp_path / 'x.json')
+        run(folder, tmp_path / 'x.json', mode)
     assert not os.path.exists(tmp_path / 'x.json')

@@ -1,13 +1,16 @@
 """MaskCut pseudo-labelling (imported lazily: training does not need it).
 
-``import vcl_mm.maskcut`` registers :class:`DinoViTKeyExtractor` in mmdet's
-``MODELS``. The patch-level algorithm is :func:`maskcut_patch_masks`; the
+Needs only torch, torchvision, timm, numpy, scipy, pillow, pycocotools (and
+pydensecrf for the CPU CRF): no mmcv, mmdet or mmengine.
+``import vcl_mm.maskcut`` registers :class:`DinoViTKeyExtractor` with
+:mod:`vcl_mm.maskcut.registry` (and in mmdet's ``MODELS`` when mmdet is
+installed). The patch-level algorithm is :func:`maskcut_patch_masks`; the
 whole job (images -> COCO JSON, sharded and resumable) is
 :func:`run_maskcut`, driven by ``tools/maskcut.py``.
 """
 from .coco_io import build_coco, decode_mask, encode_mask
 from .eigensolver import fiedler_vectors
-from .engine import run_maskcut, run_shard
+from .engine import run_maskcut, run_shard, run_shard_pipelined
 from .features import DinoViTKeyExtractor, convert_dino_vit
 from .images import SkipImage, list_images, load_image
 from .ncut import (maskcut_patch_masks, maskcut_patch_masks_batch,
@@ -15,11 +18,13 @@ from .ncut import (maskcut_patch_masks, maskcut_patch_masks_batch,
 from .parts import merge_parts
 from .pipeline import MaskCutPipeline
 from .refine import crf_refine, refine_masks, resize_mask
+from .registry import build_extractor, register_extractor
 
 __all__ = [
     'maskcut_patch_masks', 'maskcut_patch_masks_batch', 'fiedler_vectors',
     'select_object', 'DinoViTKeyExtractor', 'convert_dino_vit', 'refine_masks',
     'crf_refine', 'resize_mask', 'encode_mask', 'decode_mask', 'build_coco',
     'list_images', 'load_image', 'SkipImage', 'MaskCutPipeline', 'run_shard',
-    'merge_parts', 'run_maskcut'
+    'run_shard_pipelined', 'merge_parts', 'run_maskcut', 'build_extractor',
+    'register_extractor'
 ]

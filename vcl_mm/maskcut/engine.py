@@ -9,6 +9,12 @@ equals an uninterrupted run's. Known input problems (unreadable, truncated,
 too small) become skip records; an image whose masks were all rejected is
 recorded without annotations (as upstream); anything else is a bug and
 stops the job (after flushing the results so far).
+
+Two engines write the same records: the pipelined one
+(:mod:`vcl_mm.maskcut.pipelined`, ``engine.pipelined=True``, the default:
+reading, device and CRF stages overlap in worker processes) and the serial
+one (:func:`run_shard`, one stage after another in this process: the
+reference).
 """
 import os
 import os.path as osp
@@ -18,8 +24,56 @@ from .images import SkipImage, list_images, load_image
 from .parts import (PartStore, check_outputs, image_record, merge_parts,
                     skip_record)
 from .pipeline import MaskCutPipeline
+from .registry import build_extractor
 
-__all__ = ['run_shard', 'run_settings', 'run_maskcut']
+__all__ = [
+    'run_shard', 'run_settings', 'run_maskcut', 'plan_batches',
+    'default_workers'
+]
+
+#: seconds per image of these stages are reported (in this order)
+STAGES = ('load', 'resize', 'features', 'ncut', 'crf', 'upsample',
+          'resize_back', 'rle')
+
+
+def plan_batches(share, done, batch_size):
+    """The batches of a rank's share that still have images to label.
+
+    Batches are cut from the whole share and then lose their finished
+    images, so a resumed run batches images as the first run did.
+
+    Args:
+        share (list[str]): the rank's images, in order.
+        done (set[str]): images that already have a record.
+        batch_size (int): images per forward pass.
+
+    Returns:
+        list[list[str]]
+    """
+    batches = [[n for n in share[i:i + batch_size] if n not in done]
+               for i in range(0, len(share), batch_size)]
+    return [b for b in batches if b]
+
+
+def default_workers(crf_backend='pydensecrf'):
+    """Worker processes per rank from the machine: the CPUs this process
+    may use (``os.sched_getaffinity``) divided among the ranks on the node
+    (``LOCAL_WORLD_SIZE``), one left for the main process; the rest go
+    mostly to the CRF pool when the CRF runs there (pydensecrf), else half
+    to reading.
+
+    Returns:
+        tuple: ``(num_workers, post_workers)``.
+    """
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        cpus = os.cpu_count() or 1
+    cpus //= max(1, int(os.environ.get('LOCAL_WORLD_SIZE', 1)))
+    free = max(1, cpus - 1)
+    readers = max(1, min(8, free // 4)) if crf_backend == 'pydensecrf' \
+        else max(1, free // 2)
+    return readers, max(1, free - readers)
 
 
 def run_shard(pipeline,
@@ -56,22 +110,12 @@ def run_shard(pipeline,
         dict: ``done_before`` (records of this share found at start),
         ``processed``, ``seconds``.
     """
-    from tqdm import tqdm
     share = listing.files[rank::world_size]
-    done = store.load()
-    todo = [n for n in share if n not in done]
-    batches = [[n for n in share[i:i + batch_size] if n not in done]
-               for i in range(0, len(share), batch_size)]
-    batches = [b for b in batches if b]
+    done = store.done_names()
+    batches = plan_batches(share, done, batch_size)
     pending, processed = [], 0
     start = last_flush = time.perf_counter()
-    bar = tqdm(
-        total=len(todo),
-        unit='img',
-        disable=not progress,
-        desc=f'MaskCut rank {rank}' if world_size > 1 else 'MaskCut',
-        dynamic_ncols=True,
-        smoothing=0.1)
+    bar = _progress_bar(batches, rank, world_size, progress)
     try:
         for batch in batches:
             loaded, names = [], []
@@ -87,7 +131,9 @@ def run_shard(pipeline,
             pipeline.timings['load'] += time.perf_counter() - t
             if loaded:
                 for name, img, masks in zip(names, loaded, pipeline(loaded)):
+                    t = time.perf_counter()
                     pending.append(image_record(name, img.shape, masks))
+                    pipeline.timings['rle'] += time.perf_counter() - t
             processed += len(batch)
             bar.update(len(batch))
             now = time.perf_counter()
@@ -99,9 +145,49 @@ def run_shard(pipeline,
         store.write(rank, pending)
         bar.close()
     return dict(
-        done_before=len(share) - len(todo),
+        done_before=len(share) - sum(map(len, batches)),
         processed=processed,
-        seconds=time.perf_counter() - start)
+        seconds=time.perf_counter() - start,
+        timings=dict(pipeline.timings))
+
+
+def _progress_bar(batches, rank, world_size, progress):
+    from tqdm import tqdm
+    return tqdm(
+        total=sum(map(len, batches)),
+        unit='img',
+        disable=not progress,
+        desc=f'MaskCut rank {rank}' if world_size > 1 else 'MaskCut',
+        dynamic_ncols=True,
+        smoothing=0.1)
+
+
+def run_shard_pipelined(pipeline,
+                        listing,
+                        store,
+                        rank=0,
+                        world_size=1,
+                        batch_size=1,
+                        progress=True,
+                        **kwargs):
+    """:func:`run_shard` with the pipelined engine (same arguments, plus
+    those of :func:`vcl_mm.maskcut.pipelined.run_shard_pipelined`:
+    ``num_workers``, ``post_workers``, ``start_method``, ...)."""
+    from .pipelined import run_shard_pipelined as run
+    share = listing.files[rank::world_size]
+    batches = plan_batches(share, store.done_names(), batch_size)
+    start = time.perf_counter()
+    bar = _progress_bar(batches, rank, world_size, progress)
+    try:
+        stats = run(pipeline, batches, listing, store, rank=rank, bar=bar,
+                    **kwargs)
+    finally:
+        bar.close()
+    return dict(
+        done_before=len(share) - sum(map(len, batches)),
+        processed=stats['processed'],
+        seconds=time.perf_counter() - start,
+        timings=stats['timings'])
 
 
 def _weights_identity(model_cfg):
@@ -125,6 +211,16 @@ def run_settings(model_cfg, maskcut_cfg, source, min_size,
         exif_transpose=bool(exif_transpose))
 
 
+def engine_workers(engine_cfg, crf_backend):
+    """``(num_workers, post_workers)`` of the config, defaults from the
+    machine (:func:`default_workers`)."""
+    readers, post = default_workers(crf_backend)
+    num_workers = engine_cfg.get('num_workers')
+    post_workers = engine_cfg.get('post_workers')
+    return (readers if num_workers is None else int(num_workers),
+            post if post_workers is None else int(post_workers))
+
+
 def run_maskcut(model_cfg,
                 maskcut_cfg,
                 source,
@@ -135,31 +231,37 @@ def run_maskcut(model_cfg,
                 device='cpu',
                 skipped_file=None,
                 barrier=None,
-                progress=True):
+                progress=True,
+                merge_when_complete=False):
     """The whole job for one process; rank 0 also merges.
 
     Args:
-        model_cfg (dict): feature extractor config (built from mmdet's
-            ``MODELS``, e.g. ``type='DinoViTKeyExtractor'``).
+        model_cfg (dict): feature extractor config (``type`` registered
+            with :func:`~vcl_mm.maskcut.registry.register_extractor` or in
+            mmdet's ``MODELS``, e.g. ``type='DinoViTKeyExtractor'``).
         maskcut_cfg (dict): :class:`MaskCutPipeline` arguments.
         source (str): image folder or list file.
         out (str): output JSON.
         engine_cfg (dict, optional): ``batch_size``, ``min_image_size``,
-            ``flush_every``, ``flush_seconds``.
+            ``exif_transpose``, ``flush_every``, ``flush_seconds``,
+            ``pipelined`` (default True), ``num_workers`` and
+            ``post_workers`` (default :func:`default_workers`),
+            ``start_method``.
         rank (int): process rank.
         world_size (int): number of processes.
         device (str): device of this process.
         skipped_file (str, optional): skipped-images file.
         barrier (callable, optional): waits for all ranks (distributed).
         progress (bool): show a progress bar on rank 0.
+        merge_when_complete (bool): instead of rank 0 after the barrier,
+            whichever rank finds every image recorded when its shard is
+            done merges (independent shards, e.g. a slurm array).
 
     Returns:
-        dict | None: on rank 0 the summary (merge counts, timings), else
-        None.
+        dict | None: the summary (merge counts, timings) where this
+        process merged, else None.
     """
-    from mmdet.registry import MODELS
-
-    from .features import DinoViTKeyExtractor  # noqa: F401 (registers)
+    from . import features  # noqa: F401 (registers DinoViTKeyExtractor)
     engine_cfg = dict(engine_cfg or {})
     min_size = engine_cfg.get('min_image_size', 16)
     exif = bool(engine_cfg.get('exif_transpose', False))
@@ -169,38 +271,57 @@ def run_maskcut(model_cfg,
                       run_settings(model_cfg, maskcut_cfg, source, min_size,
                                    exif))
     store.check_settings()
-    extractor = MODELS.build(dict(model_cfg))
+    extractor = build_extractor(model_cfg)
     pipeline = MaskCutPipeline(extractor, device=device, **maskcut_cfg)
     start = time.perf_counter()
-    done_before = len(store.load())
-    stats = run_shard(
-        pipeline,
-        listing,
-        store,
+    done_before = len(store.done_names())
+    common = dict(
         rank=rank,
         world_size=world_size,
         batch_size=engine_cfg.get('batch_size', 1),
+        progress=progress and (rank == 0 or merge_when_complete),
         min_size=min_size,
         exif_transpose=exif,
         flush_every=engine_cfg.get('flush_every', 50),
-        flush_seconds=engine_cfg.get('flush_seconds', 120.),
-        progress=progress and rank == 0)
+        flush_seconds=engine_cfg.get('flush_seconds', 120.))
+    workers = dict(main=1)
+    if engine_cfg.get('pipelined', True):
+        num_workers, post_workers = engine_workers(engine_cfg,
+                                                   pipeline.crf_backend)
+        workers.update(loader=num_workers, post=post_workers)
+        stats = run_shard_pipelined(
+            pipeline,
+            listing,
+            store,
+            num_workers=num_workers,
+            post_workers=post_workers,
+            start_method=engine_cfg.get('start_method'),
+            **common)
+    else:
+        stats = run_shard(pipeline, listing, store, **common)
     if barrier is not None:
         barrier()
-    if rank != 0:
+    if merge_when_complete:
+        if len(store.done_names() & set(listing.files)) < len(listing.files):
+            return None
+    elif rank != 0:
         return None
     summary = merge_parts(listing, store, out, skipped_file)
     seconds = time.perf_counter() - start
     new = summary['images'] - done_before
     n = max(stats['processed'], 1)
+    timings = stats['timings']
     summary.update(
         resumed=done_before,
         processed=new,
         seconds=seconds,
         images_per_second=new / max(seconds, 1e-9),
-        # rank 0's own share
+        shard_seconds=stats['seconds'],
+        shard_processed=stats['processed'],
+        workers=workers,
+        # this rank's own share; summed over the processes of a stage
         stage_seconds_per_image={
-            k: v / n
-            for k, v in sorted(pipeline.timings.items())
+            k: timings[k] / n
+            for k in STAGES if k in timings
         })
     return summary

@@ -12,7 +12,7 @@ from .features import images_to_tensor
 from .ncut import maskcut_patch_masks_batch
 from .refine import CRF_DEFAULTS, refine_masks, resize_mask
 
-__all__ = ['MaskCutPipeline']
+__all__ = ['MaskCutPipeline', 'resize_fixed', 'masks_at_size']
 
 _DTYPES = dict(float32=torch.float32, float64=torch.float64)
 
@@ -61,10 +61,17 @@ class MaskCutPipeline:
         #: seconds spent per stage since construction
         self.timings = defaultdict(float)
 
+    @property
+    def crf_backend(self):
+        """``'pydensecrf'`` (CPU, the reference) or ``'torch'`` (on the
+        pipeline's device); None without CRF."""
+        if self.crf is None:
+            return None
+        return self.crf.get('backend', 'pydensecrf')
+
     def resize(self, rgb):
         """(H, W, 3) uint8 -> (S, S, 3) uint8, LANCZOS as upstream."""
-        size = (self.fixed_size, self.fixed_size)
-        return np.asarray(Image.fromarray(rgb).resize(size, Image.LANCZOS))
+        return resize_fixed(rgb, self.fixed_size)
 
     def _tick(self, stage, start):
         if self.device.type == 'cuda':
@@ -73,8 +80,45 @@ class MaskCutPipeline:
         self.timings[stage] += now - start
         return now
 
+    def patch_masks(self, fixed):
+        """Keys and NCut of a batch of fixed-size images (on the device).
+
+        Args:
+            fixed (np.ndarray | torch.Tensor): (B, S, S, 3) uint8 RGB.
+
+        Returns:
+            list[list[np.ndarray]]: per image, (h, w) bool patch masks in
+            discovery order.
+        """
+        t = time.perf_counter()
+        if torch.is_tensor(fixed):
+            fixed = fixed.numpy()
+        feats = self.extractor(images_to_tensor(fixed).to(self.device))
+        t = self._tick('features', t)
+        masks = maskcut_patch_masks_batch(
+            feats,
+            tau=self.tau,
+            num_masks=self.num_masks,
+            min_area=self.min_area,
+            max_iou=self.max_iou,
+            **self.solver)
+        self._tick('ncut', t)
+        return masks
+
+    def refine(self, small, masks):
+        """The CRF of one image's patch masks in this process (the device
+        CRF of the pipelined engine); seconds go to ``'crf'``.
+
+        Returns:
+            list[np.ndarray]: (S, S) bool refined masks.
+        """
+        t = time.perf_counter()
+        out = refine_masks(small, masks, crf=self.crf)
+        self._tick('crf', t)
+        return out
+
     def __call__(self, images):
-        """Masks of a batch of images.
+        """Masks of a batch of images (the serial engine's path).
 
         Args:
             images (list[np.ndarray]): (H_i, W_i, 3) uint8 RGB images.
@@ -85,23 +129,48 @@ class MaskCutPipeline:
         """
         t = time.perf_counter()
         fixed = np.stack([self.resize(img) for img in images])
-        t = self._tick('resize', t)
-        feats = self.extractor(images_to_tensor(fixed).to(self.device))
-        t = self._tick('features', t)
-        patch_masks = maskcut_patch_masks_batch(
-            feats,
-            tau=self.tau,
-            num_masks=self.num_masks,
-            min_area=self.min_area,
-            max_iou=self.max_iou,
-            **self.solver)
-        t = self._tick('ncut', t)
-        out = []
-        for img, small, masks in zip(images, fixed, patch_masks):
-            refined = refine_masks(small, masks, crf=self.crf)
-            t = self._tick('crf' if self.crf is not None else 'upsample', t)
-            h, w = img.shape[:2]
-            resized = [resize_mask(m, w, h) for m in refined]
-            out.append([m for m in resized if m.any()])
-            t = self._tick('resize', t)
-        return out
+        self._tick('resize', t)
+        patch_masks = self.patch_masks(fixed)
+        return [
+            masks_at_size(small, masks, self.crf, *img.shape[:2],
+                          self.timings)
+            for img, small, masks in zip(images, fixed, patch_masks)
+        ]
+
+
+def resize_fixed(rgb, size):
+    """(H, W, 3) uint8 -> (size, size, 3) uint8, LANCZOS as upstream."""
+    return np.asarray(Image.fromarray(rgb).resize((size, size),
+                                                  Image.LANCZOS))
+
+
+def masks_at_size(small, masks, crf, height, width, timings=None,
+                  refined=False):
+    """MaskCut's last steps for one image: upsampling (and CRF) at the
+    fixed size, then resizing back (both engines and the CRF pool run this).
+
+    Args:
+        small (np.ndarray): (S, S, 3) uint8, the image at the fixed size.
+        masks (list[np.ndarray]): (h, w) bool patch masks, or with
+            ``refined`` (S, S) bool masks the CRF already refined.
+        crf (dict | None): CRF parameters (None: no CRF).
+        height (int): original image height.
+        width (int): original image width.
+        timings (dict, optional): seconds are added to ``'crf'`` (or
+            ``'upsample'``) and ``'resize_back'``.
+        refined (bool): ``masks`` are already the refined pixel masks.
+
+    Returns:
+        list[np.ndarray]: (height, width) bool non-empty masks.
+    """
+    t = time.perf_counter()
+    if not refined:
+        masks = refine_masks(small, masks, crf=crf)
+    t1 = time.perf_counter()
+    resized = [resize_mask(m, width, height) for m in masks]
+    out = [m for m in resized if m.any()]
+    if timings is not None:
+        if not refined:
+            timings['crf' if crf is not None else 'upsample'] += t1 - t
+        timings['resize_back'] += time.perf_counter() - t1
+    return out
