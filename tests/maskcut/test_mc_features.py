@@ -177,10 +177,11 @@ def _hooked_qkv_parts(model, images):
     b, n, _ = grabbed['qkv'].shape
     h, w = images.shape[2] // 16, images.shape[3] // 16
     qkv = grabbed['qkv'].reshape(b, n, 3, 2, 16).permute(2, 0, 3, 1, 4)
-    return [
-        part.transpose(1, 2).reshape(b, n, 32)[:, 1:].transpose(1, 2)
-        .reshape(b, 32, h, w) for part in qkv
-    ]
+    parts = []
+    for part in qkv:  # (B, heads, N, head_dim)
+        tokens = part.transpose(1, 2).reshape(b, n, 32)[:, 1:]
+        parts.append(tokens.transpose(1, 2).reshape(b, 32, h, w))
+    return parts
 
 
 @pytest.mark.parametrize('feature', ['k', 'q', 'v', 'kqv'])

@@ -35,8 +35,7 @@ from vcl_mm.utils.state_dict import (check_fits, read_state_dict,
 
 __all__ = [
     'DinoViTKeyExtractor', 'VIT_ARCHS', 'VIT_FEATURES', 'AUTOCAST_DTYPES',
-    'IMAGENET_MEAN', 'IMAGENET_STD',
-    'convert_dino_vit', 'images_to_tensor'
+    'IMAGENET_MEAN', 'IMAGENET_STD', 'convert_dino_vit', 'images_to_tensor'
 ]
 
 #: name -> (embed_dims, num_layers, num_heads)
@@ -235,8 +234,7 @@ class DinoViTKeyExtractor(nn.Module):
             context = nullcontext()
         else:
             context = torch.autocast(
-                images.device.type,
-                dtype=AUTOCAST_DTYPES[self.autocast_dtype])
+                images.device.type, dtype=AUTOCAST_DTYPES[self.autocast_dtype])
         with context:
             qkv, (b, c, h, w) = self._last_qkv(images)
         qkv = qkv.reshape(b, 1 + h * w, 3, self.num_heads,
