@@ -8,6 +8,8 @@ Examples::
     python tools/maskcut.py --input photo.jpg --out photo_masks.json
     torchrun --nproc_per_node 4 tools/maskcut.py --input DIR --out OUT.json \\
         --launcher pytorch --device cuda
+    sbatch --array=0-63 --gres=gpu:1 --wrap "python tools/maskcut.py \\
+        --input DIR --out OUT.json --launcher slurm-array --device cuda"
 
 Settings (``model``, ``maskcut``, ``engine`` of the config, e.g.
 ``maskcut.tau``, ``maskcut.num_masks``, ``maskcut.fixed_size``,
@@ -17,13 +19,17 @@ interruption skips finished images (partial results live in
 ``OUT.json.parts/``); the final JSON is the same as an uninterrupted run's.
 Images that cannot be labelled are listed with their reason in
 ``OUT.skipped.txt`` (or ``--skipped``).
+
+The tool needs torch, torchvision, timm, numpy, scipy, pillow, pycocotools
+(and pydensecrf for the CPU CRF) only: configs are read by
+:mod:`vcl_mm.maskcut.config`, not mmengine, and nothing imports mmcv or
+mmdet (when mmdet is installed the extractors also register there).
 """
 import argparse
 import os
 import os.path as osp
 
-from mmengine.config import DictAction
-
+from vcl_mm.maskcut.config import KeyValueAction, load_maskcut_config
 from vcl_mm.utils import InputError
 from vcl_mm.utils.launch import cli_main, init_process_group
 
@@ -53,10 +59,11 @@ def parse_args(argv=None):
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=KeyValueAction,
         help='override config keys, e.g. maskcut.tau=0.2 maskcut.crf=None '
-        'engine.batch_size=4 (model.random_init=True: random ViT weights, '
-        'meaningless masks, for testing only)')
+        'engine.batch_size=4 engine.post_workers=8 engine.pipelined=False '
+        '(model.random_init=True: random ViT weights, meaningless masks, '
+        'for testing only)')
     parser.add_argument(
         '--device',
         default='auto',
@@ -70,10 +77,12 @@ def parse_args(argv=None):
         '--no-progress', action='store_true', help='no progress bar')
     parser.add_argument(
         '--launcher',
-        choices=['none', 'pytorch'],
+        choices=['none', 'pytorch', 'slurm-array'],
         default='none',
         help='"pytorch" under torchrun: each rank labels its shard and '
-        'rank 0 merges')
+        'rank 0 merges; "slurm-array": task SLURM_ARRAY_TASK_ID - '
+        'SLURM_ARRAY_TASK_MIN of SLURM_ARRAY_TASK_COUNT labels its shard '
+        'and the task that finishes last merges')
     parser.add_argument('--local-rank', '--local_rank', type=int, default=0)
     return parser.parse_args(argv)
 
@@ -81,18 +90,15 @@ def parse_args(argv=None):
 def build_cfg(args):
     """The config's ``model``, ``maskcut`` and ``engine`` dicts with
     ``--weights`` and ``--cfg-options`` applied, checked."""
-    from mmengine.config import Config
     if not osp.isfile(args.config):
         raise InputError(f'config not found: {args.config} (pass e.g. '
                          f'{osp.relpath(DEFAULT_CONFIG)})')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_maskcut_config(args.config, args.cfg_options)
     for key in ('model', 'maskcut'):
-        if key not in cfg:
+        if not isinstance(cfg.get(key), dict):
             raise InputError(f'{args.config} has no "{key}" section (see '
                              f'{osp.relpath(DEFAULT_CONFIG)})')
-    model, maskcut = cfg.model.to_dict(), cfg.maskcut.to_dict()
+    model, maskcut = cfg['model'], cfg['maskcut']
     engine = dict(cfg.get('engine') or {})
     if args.weights:
         model['weights'] = args.weights
@@ -108,7 +114,34 @@ def build_cfg(args):
                          f'(two patches), got {maskcut["fixed_size"]}')
     if engine.get('batch_size', 1) < 1:
         raise InputError('engine.batch_size must be >= 1')
+    for key in ('num_workers', 'post_workers'):
+        value = engine.get(key)
+        if value is not None and (not isinstance(value, int) or value < 0):
+            raise InputError(f'engine.{key} must be an integer >= 0 (0: in '
+                             f'the main process) or None (from the '
+                             f'machine), got {value!r}')
     return model, maskcut, engine
+
+
+def slurm_array_shard():
+    """(rank, world size) of a slurm array task.
+
+    Raises:
+        InputError: not inside a slurm array job.
+    """
+    env = os.environ
+    if 'SLURM_ARRAY_TASK_ID' not in env or (
+            'SLURM_ARRAY_TASK_COUNT' not in env):
+        raise InputError('--launcher slurm-array needs SLURM_ARRAY_TASK_ID '
+                         'and SLURM_ARRAY_TASK_COUNT (submit with sbatch '
+                         '--array=0-N), or drop --launcher')
+    rank = int(env['SLURM_ARRAY_TASK_ID']) - int(
+        env.get('SLURM_ARRAY_TASK_MIN', 0))
+    world = int(env['SLURM_ARRAY_TASK_COUNT'])
+    if not 0 <= rank < world:
+        raise InputError(f'slurm array task {rank} is outside 0..{world - 1}'
+                         ' (use a contiguous --array range)')
+    return rank, world
 
 
 def setup_device_and_dist(launcher, device):
@@ -125,6 +158,8 @@ def setup_device_and_dist(launcher, device):
                          '(use --device cpu)')
     if launcher == 'none':
         return 0, 1, device, None
+    if launcher == 'slurm-array':
+        return (*slurm_array_shard(), device, None)
     import torch.distributed as dist
     local_rank = int(os.environ.get('LOCAL_RANK', 0))
     if device == 'cuda':
@@ -154,7 +189,9 @@ def format_summary(s):
     stages = ', '.join(f'{k} {v:.3f}'
                        for k, v in s['stage_seconds_per_image'].items())
     if stages:
-        lines.append(f'seconds per image on rank 0: {stages}')
+        workers = ', '.join(f'{k} {v}' for k, v in s['workers'].items())
+        lines.append(f'seconds per image of this process\'s share, summed '
+                     f'over the processes of a stage ({workers}): {stages}')
     extra = []
     if s['ignored_files']:
         extra.append(f'{s["ignored_files"]} files without an image '
@@ -185,13 +222,17 @@ def main(argv=None):
             device=device,
             skipped_file=args.skipped,
             barrier=barrier,
-            progress=not args.no_progress)
+            progress=not args.no_progress,
+            merge_when_complete=args.launcher == 'slurm-array')
     finally:
         if barrier is not None:
             import torch.distributed as dist
             dist.destroy_process_group()
     if summary is not None:
         print(format_summary(summary))
+    elif args.launcher == 'slurm-array':
+        print(f'MaskCut: shard {rank} of {world_size} done; other shards '
+              f'are still running, the last to finish writes {args.out}')
 
 
 if __name__ == '__main__':

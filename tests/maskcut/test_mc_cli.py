@@ -246,3 +246,61 @@ def test_show_pseudo_masks(job, tmp_path):
     assert drawn.shape == original.shape
     changed = np.abs(drawn.astype(int) - original).sum(-1) > 30
     assert 0.02 < changed.mean() < 0.9
+
+
+#: run before the tool: any import of mmcv, mmdet or mmengine fails
+BLOCK_OPENMMLAB = '''
+import runpy, sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in ('mmcv', 'mmdet', 'mmengine'):
+            raise ImportError(f'{name} is blocked (torch-only test)')
+sys.meta_path.insert(0, Block())
+sys.argv = ['tools/maskcut.py'] + sys.argv[1:]
+runpy.run_path('tools/maskcut.py', run_name='__main__')
+'''
+
+
+def test_cli_runs_without_mmcv_mmdet_mmengine(job, tmp_path):
+    """issue 14, item 4: the cut stage needs torch and friends only."""
+    out = tmp_path / 'torch_only.json'
+    proc = subprocess.run(
+        [
+            sys.executable, '-c', BLOCK_OPENMMLAB, '--input',
+            str(job / 'imgs'), '--out',
+            str(out), '--config',
+            str(job / 'tiny.py'), '--device', 'cpu', '--no-progress',
+            '--cfg-options', 'engine.num_workers=1', 'engine.post_workers=1'
+        ],
+        cwd=ROOT,
+        env=dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='1'),
+        capture_output=True,
+        text=True,
+        timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert 'MaskCut: 4 images' in proc.stdout
+    reference = tmp_path / 'reference.json'
+    _run_tool(job, '--input', job / 'imgs', '--out', reference,
+              '--cfg-options', 'engine.pipelined=False')
+    assert out.read_bytes() == reference.read_bytes()
+
+
+def test_cli_slurm_array_shards_merge_when_the_last_finishes(
+        job, tmp_path, capsys, monkeypatch):
+    out = tmp_path / 'array.json'
+    monkeypatch.setenv('SLURM_ARRAY_TASK_COUNT', '2')
+    monkeypatch.setenv('SLURM_ARRAY_TASK_MIN', '3')
+    for task in (4, 3):
+        monkeypatch.setenv('SLURM_ARRAY_TASK_ID', str(task))
+        _run_tool(job, '--input', job / 'imgs', '--out', out, '--launcher',
+                  'slurm-array')
+    printed = capsys.readouterr().out
+    assert 'shard 1 of 2 done' in printed and 'MaskCut: 4 images' in printed
+    single = tmp_path / 'single.json'
+    _run_tool(job, '--input', job / 'imgs', '--out', single)
+    assert out.read_bytes() == single.read_bytes()
+    monkeypatch.delenv('SLURM_ARRAY_TASK_ID')
+    with pytest.raises(SystemExit) as exit_:
+        _run_tool(job, '--input', job / 'imgs', '--out', out, '--launcher',
+                  'slurm-array')
+    assert exit_.value.code == 2
