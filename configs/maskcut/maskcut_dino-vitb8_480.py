@@ -12,7 +12,11 @@ model = dict(
     # the official DINO release file (keys as in timm); other layouts:
     # tools/model_converters/dino_vit_to_maskcut.py
     weights='checkpoints/dino_vitbase8_pretrain.pth',
-    random_init=False)
+    random_init=False,
+    feature='k',  # last-block keys (official); 'q', 'v' or 'kqv' (concat)
+    # None: float32 (official); 'bfloat16' / 'float16' run the ViT under
+    # autocast (agreement with float32: benchmarks/maskcut_precision_bench.py)
+    autocast_dtype=None)
 
 maskcut = dict(
     fixed_size=480,  # resize to 480x480 (LANCZOS, aspect ratio not kept)
@@ -29,6 +33,10 @@ maskcut = dict(
         tol=1e-6,
         max_iter=300),
     crf=dict(  # None disables it (--cfg-options maskcut.crf=None)
+        # 'pydensecrf' (official, CPU) or 'torch': the same CRF on the job's
+        # device, batched (vcl_mm/maskcut/crf_torch.py; parity and speed:
+        # benchmarks/crf_bench.py)
+        backend='pydensecrf',
         iterations=10,
         gaussian_sxy=3,
         gaussian_compat=7,

@@ -8,7 +8,8 @@ The steps and numbers are upstream MaskCut's:
    of ``[1 - m, m]``, Gaussian pairwise ``sxy=3, compat=7``, bilateral
    ``sxy=50, srgb=5, compat=10``, 10 mean-field iterations, argmax, holes
    filled; the mask is dropped if its IoU with the upsampled mask is below
-   0.5;
+   0.5 (``crf.backend='torch'`` runs the same CRF in torch on the job's
+   device, batched over images: :mod:`vcl_mm.maskcut.crf_torch`);
 3. the mask is resized to the original image size (bicubic of a 0/255
    image, thresholded at half of its maximum).
 """
@@ -19,14 +20,20 @@ from PIL import Image
 from scipy import ndimage
 
 from vcl_mm.datasets.api_wrappers.masks import mask_iou
+from vcl_mm.utils import InputError
 
 __all__ = [
-    'CRF_DEFAULTS', 'upsample_patch_masks', 'crf_refine', 'refine_masks',
-    'resize_mask'
+    'CRF_DEFAULTS', 'CRF_BACKENDS', 'upsample_patch_masks', 'crf_refine',
+    'dense_crf_batch', 'refine_masks', 'refine_masks_batch', 'resize_mask'
 ]
+
+#: 'pydensecrf': the reference (CPU, one mask at a time); 'torch': the
+#: same CRF in torch on any device, batched (crf_torch.py)
+CRF_BACKENDS = ('pydensecrf', 'torch')
 
 #: upstream's CRF parameters
 CRF_DEFAULTS = dict(
+    backend='pydensecrf',
     iterations=10,
     gaussian_sxy=3,
     gaussian_compat=7,
@@ -76,8 +83,14 @@ def crf_refine(image,
     Returns:
         np.ndarray: (H, W) bool.
     """
-    import pydensecrf.densecrf as dcrf
-    from pydensecrf.utils import unary_from_softmax
+    try:
+        import pydensecrf.densecrf as dcrf
+        from pydensecrf.utils import unary_from_softmax
+    except ImportError as err:
+        raise InputError(
+            f'maskcut.crf.backend=\'pydensecrf\' needs pydensecrf ({err}): '
+            'pip install pydensecrf2, or set maskcut.crf.backend=\'torch\''
+        ) from None
     h, w = mask.shape
     fg = mask.astype(np.float32)[None]
     logits = torch.from_numpy(np.concatenate([1 - fg, fg]))
@@ -94,36 +107,112 @@ def crf_refine(image,
     return ndimage.binary_fill_holes(np.argmax(q, axis=0) >= 0.5)
 
 
-def refine_masks(image, patch_masks, crf=CRF_DEFAULTS):
-    """Pixel masks at the fixed size from MaskCut's patch masks.
+def _split_crf(crf):
+    """(backend, min_iou, CRF parameters) of a ``maskcut.crf`` dict."""
+    params = dict(crf)
+    backend = params.pop('backend', 'pydensecrf')
+    if backend not in CRF_BACKENDS:
+        raise InputError(f'maskcut.crf.backend={backend!r} is unknown; use '
+                         f'one of {CRF_BACKENDS}')
+    min_iou = params.pop('min_iou', 0.5)
+    return backend, min_iou, params
+
+
+def dense_crf_batch(images, masks, crf=CRF_DEFAULTS, device='cpu'):
+    """The dense CRF of many masks of many images, with the drop decision.
+
+    Args:
+        images (list[np.ndarray]): (H_i, W_i, 3) uint8 RGB images.
+        masks (list[np.ndarray]): per image a (K_i, H_i, W_i) bool (or
+            float foreground probability in [0, 1]) array; its unary is
+            ``-log softmax([1 - m, m])``.
+        crf (dict): ``backend`` (:data:`CRF_BACKENDS`), ``min_iou`` and
+            the CRF parameters (see :data:`CRF_DEFAULTS`).
+        device (str | torch.device): where the ``'torch'`` backend runs
+            (pydensecrf always runs on the CPU).
+
+    Returns:
+        list[tuple[np.ndarray, np.ndarray]]: per image, the (K_i, H_i, W_i)
+        bool refined masks (holes filled) and (K_i,) bool keep flags:
+        False where the IoU of the refined mask with ``m > 0.5`` is below
+        ``min_iou`` (upstream drops those; two empty masks are kept).
+    """
+    if len(images) != len(masks):
+        raise InputError(f'{len(images)} images but {len(masks)} mask '
+                         'stacks given to the CRF')
+    backend, min_iou, params = _split_crf(crf)
+    masks = [
+        np.asarray(m).reshape((-1, ) + img.shape[:2])
+        for img, m in zip(images, masks)
+    ]
+    if backend == 'torch':
+        from .crf_torch import dense_crf_torch
+        labels = dense_crf_torch(images, masks, device=device, **params)
+        refined = [[ndimage.binary_fill_holes(m) for m in lab.cpu().numpy()]
+                   for lab in labels]
+    else:
+        refined = [[crf_refine(img, m, **params) for m in stack]
+                   for img, stack in zip(images, masks)]
+    refined = [
+        np.stack(ref) if ref else np.zeros(stack.shape, bool)
+        for ref, stack in zip(refined, masks)
+    ]
+    out = []
+    for stack, ref in zip(masks, refined):
+        given = stack > 0.5 if stack.dtype != bool else stack
+        keep = np.array([
+            not mask_iou(a, b, empty=float('nan')) < min_iou
+            for a, b in zip(given, ref)
+        ], bool)
+        out.append((ref, keep))
+    return out
+
+
+def refine_masks_batch(images, patch_masks, crf=CRF_DEFAULTS, device='cpu'):
+    """Pixel masks at the fixed size from MaskCut's patch masks, a batch.
+
+    Args:
+        images (list[np.ndarray]): (H, W, 3) uint8 images at the fixed
+            size the features were computed at.
+        patch_masks (list[list[np.ndarray]]): per image, (h, w) bool patch
+            masks in discovery order.
+        crf (dict | None): CRF parameters (see :data:`CRF_DEFAULTS`;
+            ``min_iou`` drops masks the CRF changed too much); None skips
+            the CRF.
+        device (str | torch.device): device of the ``'torch'`` CRF.
+
+    Returns:
+        list[list[np.ndarray]]: per image, (H, W) bool non-empty masks in
+        discovery order (disjoint before the CRF, which may make them
+        overlap, as upstream's do).
+    """
+    ups = [
+        upsample_patch_masks(m, img.shape[:2])
+        for img, m in zip(images, patch_masks)
+    ]
+    if crf is None:
+        return [[m for m in up if m.any()] for up in ups]
+    out = []
+    for refined, keep in dense_crf_batch(images, ups, crf, device):
+        out.append([m for m, k in zip(refined, keep) if k and m.any()])
+    return out
+
+
+def refine_masks(image, patch_masks, crf=CRF_DEFAULTS, device='cpu'):
+    """:func:`refine_masks_batch` of one image.
 
     Args:
         image (np.ndarray): (H, W, 3) uint8, the image at the fixed size
             the features were computed at.
         patch_masks (list[np.ndarray]): (h, w) bool patch masks in
             discovery order.
-        crf (dict | None): CRF parameters (see :data:`CRF_DEFAULTS`;
-            ``min_iou`` drops masks the CRF changed too much); None skips
-            the CRF.
+        crf (dict | None): CRF parameters; None skips the CRF.
+        device (str | torch.device): device of the ``'torch'`` CRF.
 
     Returns:
-        list[np.ndarray]: (H, W) bool non-empty masks in discovery order
-        (disjoint before the CRF, which may make them overlap, as
-        upstream's do).
+        list[np.ndarray]: (H, W) bool non-empty masks in discovery order.
     """
-    out = []
-    for m in upsample_patch_masks(patch_masks, image.shape[:2]):
-        if crf is not None:
-            params = dict(crf)
-            min_iou = params.pop('min_iou', 0.5)
-            refined = crf_refine(image, m, **params)
-            # upstream: IoU < 0.5 drops it (an empty pair gives NaN, kept)
-            if mask_iou(m, refined, empty=float('nan')) < min_iou:
-                continue
-            m = refined
-        if m.any():
-            out.append(m)
-    return out
+    return refine_masks_batch([image], [patch_masks], crf, device)[0]
 
 
 def resize_mask(mask, width, height):

@@ -1,0 +1,100 @@
+"""The torch dense CRF against pydensecrf (the reference), on MaskCut's own
+unaries: generated scenes and real DAVIS frames."""
+import numpy as np
+import pytest
+import torch
+
+from vcl_mm.datasets.api_wrappers.masks import mask_iou
+from vcl_mm.maskcut.crf_torch import PermutohedralLattice, dense_crf_torch
+from vcl_mm.maskcut.refine import (CRF_DEFAULTS, dense_crf_batch, refine_masks)
+from vcl_mm.testing.crf_cases import crf_cases, davis_frames, generated_images
+from vcl_mm.utils import InputError
+
+TORCH_CRF = dict(CRF_DEFAULTS, backend='torch')
+
+
+def _agreement(cases):
+    """Mean IoU of the refined masks and the share of equal drop
+    decisions, torch vs pydensecrf."""
+    images = [img for img, _ in cases]
+    masks = [m for _, m in cases]
+    ref = dense_crf_batch(images, masks, CRF_DEFAULTS)
+    out = dense_crf_batch(images, masks, TORCH_CRF)
+    ious, same = [], []
+    for (r, keep_r), (o, keep_o) in zip(ref, out):
+        assert r.shape == o.shape and o.dtype == bool
+        ious += [mask_iou(a, b, empty=1.) for a, b in zip(r, o)]
+        same += list(keep_r == keep_o)
+    assert len(ious) >= 4, 'too few masks to compare'
+    return float(np.mean(ious)), float(np.mean(same))
+
+
+def test_equals_pydensecrf_on_generated_scenes():
+    cases = crf_cases(generated_images(4, (96, 128), seed=1), fixed_size=128)
+    mean_iou, same = _agreement(cases)
+    assert mean_iou >= 0.99 and same >= 0.99
+
+
+def test_equals_pydensecrf_on_real_frames(shared_data):
+    frames = davis_frames(str(shared_data / 'davis2016-mini'), 1)
+    mean_iou, same = _agreement(crf_cases(frames, fixed_size=192))
+    assert mean_iou >= 0.99 and same >= 0.99
+
+
+def test_a_batch_gives_each_image_its_own_result():
+    cases = crf_cases(generated_images(3, (64, 64), seed=2), fixed_size=64)
+    images = [img for img, _ in cases]
+    masks = [m for _, m in cases]
+    masks[1] = masks[1][:0]  # an image without masks
+    batched = dense_crf_torch(images, masks)
+    for img, m, got in zip(images, masks, batched):
+        alone = dense_crf_torch([img], [m])[0]
+        assert got.shape == m.shape and torch.equal(got, alone)
+
+
+def test_sparse_and_gather_filters_agree():
+    rng = np.random.default_rng(0)
+    feats = torch.from_numpy(rng.normal(size=(400, 5)).astype(np.float32))
+    groups = torch.from_numpy(rng.integers(0, 3, 400))
+    lattice = PermutohedralLattice(feats * 2, groups)
+    assert lattice.sparse  # CPU
+    values = torch.rand(400, 3)
+    sparse = lattice.filter(values)
+    lattice.sparse = False
+    gathered = lattice.filter(values)
+    assert torch.allclose(sparse, gathered, rtol=1e-5, atol=1e-6)
+    # points of other sets do not contribute
+    alone = PermutohedralLattice(feats[groups == 0] * 2).filter(
+        values[groups == 0])
+    assert torch.allclose(sparse[groups == 0], alone, rtol=1e-5, atol=1e-6)
+
+
+def test_soft_masks_and_the_public_refinement():
+    cases = crf_cases(generated_images(1, (64, 96), seed=3), fixed_size=96)
+    img, masks = cases[0]
+    assert len(masks)
+    soft = masks.astype(np.float32) * 0.8 + 0.1
+    (ref, keep_r), = dense_crf_batch([img], [soft], CRF_DEFAULTS)
+    (out, keep_o), = dense_crf_batch([img], [soft], TORCH_CRF)
+    assert np.array_equal(keep_r, keep_o)
+    assert np.mean([mask_iou(a, b, 1.) for a, b in zip(ref, out)]) >= 0.99
+    patch = masks[0].reshape(12, 8, 12, 8).any(axis=(1, 3))
+    want = refine_masks(img, [patch])
+    got = refine_masks(img, [patch], TORCH_CRF, device='cpu')
+    assert len(got) == len(want)
+    for a, b in zip(want, got):
+        assert mask_iou(a, b) >= 0.99
+
+
+def test_bad_input_is_named():
+    img = np.zeros((8, 8, 3), np.uint8)
+    with pytest.raises(InputError, match="backend='dense'"):
+        dense_crf_batch([img], [np.zeros((1, 8, 8), bool)],
+                        dict(CRF_DEFAULTS, backend='dense'))
+    with pytest.raises(InputError, match='1 images but 2'):
+        dense_crf_batch([img], [np.zeros((1, 8, 8), bool)] * 2, TORCH_CRF)
+    with pytest.raises(ValueError, match='do not match'):
+        dense_crf_torch([img], [np.zeros((1, 8, 9), bool)])
+    (out, keep), = dense_crf_batch([img], [np.zeros((0, 8, 8), bool)],
+                                   TORCH_CRF)
+    assert out.shape == (0, 8, 8) and keep.shape == (0, )
