@@ -22,6 +22,9 @@ import time
 import numpy as np
 from tqdm import tqdm
 
+#: the better linker of benchmarks/linking_bench.py on long generated videos
+DEFAULT_LINKER = 'mask_iou'
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -40,6 +43,13 @@ def parse_args(argv=None):
                         help='frames per forward pass (memory bound)')
     parser.add_argument('--overlap', type=int, default=4,
                         help='frames shared by consecutive windows')
+    parser.add_argument('--linker', choices=('mask_iou', 'query_embed'),
+                        default=DEFAULT_LINKER,
+                        help='how windows are linked into tracks: soft mask '
+                        'IoU on the shared frames, or cosine similarity of '
+                        'the decoder query embeddings (MinVIS) '
+                        f'(default: {DEFAULT_LINKER}, see '
+                        'benchmarks/linking_bench.py)')
     parser.add_argument('--short-side', type=int, default=360,
                         help='test resolution (paper: 360)')
     return parser.parse_args(argv)
@@ -79,7 +89,8 @@ def run(args):
         osp.join(args.out, 'tracks.json'), 'demo output', 'pass another --out')
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     source = VideoSource(args.input)
-    test_cfg = dict(window_size=args.window, window_overlap=args.overlap)
+    test_cfg = dict(window_size=args.window, window_overlap=args.overlap,
+                    linker=args.linker)
     if args.score_thr is not None:
         test_cfg['score_thr'] = args.score_thr
     if args.topk is not None:
@@ -91,7 +102,8 @@ def run(args):
           f'{source.height}, {source.fps:.1f} fps; device {device}')
     start = time.time()
     store, rows, _, scores = track_video(model, source, args.window,
-                                         args.overlap, args.short_side)
+                                         args.overlap, args.short_side,
+                                         linker=args.linker)
     infer_s = time.time() - start
     rows = [int(r) for r in rows]
     scores = [float(s) for s in scores]

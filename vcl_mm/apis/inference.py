@@ -147,7 +147,7 @@ class WindowFrames:
 
 @torch.no_grad()
 def track_video(model, source, window_size=30, window_overlap=4,
-                short_side=360):
+                short_side=360, linker=None):
     """Track every object of a video in bounded memory.
 
     Args:
@@ -156,6 +156,10 @@ def track_video(model, source, window_size=30, window_overlap=4,
         window_size (int): frames per forward pass.
         window_overlap (int): frames shared by consecutive windows.
         short_side (int): test resolution.
+        linker (str, optional): how windows are linked into tracks:
+            ``'mask_iou'`` (soft mask IoU on the shared frames) or
+            ``'query_embed'`` (cosine similarity of the decoder's query
+            embeddings, MinVIS); None = the model's ``test_cfg.linker``.
 
     Returns:
         tuple: a ``FrameMaskStore`` (compressed masks at the original size),
@@ -176,4 +180,5 @@ def track_video(model, source, window_size=30, window_overlap=4,
         ]
         return model.track_windowed(frames, video, rescale=True,
                                     window_size=window,
-                                    window_overlap=window_overlap)
+                                    window_overlap=window_overlap,
+                                    linker=linker)

@@ -230,6 +230,45 @@ def link_queries(prev_masks: torch.Tensor,
     return track_of_query
 
 
+def link_queries_by_embedding(prev_embeds: torch.Tensor,
+                              cur_embeds: torch.Tensor) -> torch.Tensor:
+    """Match the queries of a new window to the current tracks by their
+    decoder embeddings (MinVIS).
+
+    Hungarian matching maximising the cosine similarity of each track's
+    query embedding in the previous window and each new query's embedding
+    (the last decoder layer's output after its final norm, as
+    :meth:`~vcl_mm.models.VideoCutLERTrackHead.decode_last` returns it).
+    Needs no shared frames, so windows may be disjoint.
+
+    Args:
+        prev_embeds (Tensor): (Q, c) embeddings of the tracks (row = track
+            id) in the previous window.
+        cur_embeds (Tensor): (Q, c) embeddings of the new window's queries.
+
+    Returns:
+        Tensor: (Q,) long, ``track_of_query[q]`` = track id of query q.
+    """
+    prev = F.normalize(prev_embeds.float(), dim=-1)
+    cur = F.normalize(cur_embeds.float(), dim=-1)
+    sim = prev @ cur.t()
+    rows, cols = linear_sum_assignment((-sim).cpu().numpy())
+    track_of_query = torch.empty(cur_embeds.shape[0], dtype=torch.long)
+    track_of_query[torch.as_tensor(cols)] = torch.as_tensor(rows)
+    return track_of_query
+
+
+#: how windowed inference links windows: ``test_cfg.linker`` values
+LINKERS = ('mask_iou', 'query_embed')
+
+
+def check_linker(linker: str) -> str:
+    """``linker`` if it is one of :data:`LINKERS`, else a ValueError."""
+    if linker not in LINKERS:
+        raise ValueError(f'linker must be one of {LINKERS}, got {linker!r}')
+    return linker
+
+
 class FrameMaskStore:
     """Binary masks of every track in every frame, stored as COCO RLE.
 

@@ -7,7 +7,8 @@ from torch import Tensor
 from mmdet.models.vis import Mask2FormerVideo
 from mmdet.registry import MODELS
 from mmdet.structures import TrackDataSample, TrackSampleList
-from .track_utils import (FrameMaskStore, frame_owners, link_queries,
+from .track_utils import (FrameMaskStore, check_linker, frame_owners,
+                          link_queries, link_queries_by_embedding,
                           pack_track_instances, query_scores, select_topk,
                           window_spans)
 
@@ -34,7 +35,12 @@ class VideoCutLER(Mask2FormerVideo):
       ``window_overlap`` (:func:`~vcl_mm.models.track_utils.window_spans`).
       The queries of each window are linked to the tracks so far by
       Hungarian matching of soft mask IoU on the shared frames
-      (:func:`~vcl_mm.models.track_utils.link_queries`); every frame takes
+      (``linker='mask_iou'``, default,
+      :func:`~vcl_mm.models.track_utils.link_queries`) or of the cosine
+      similarity of the decoder's query embeddings with those of the
+      previous window (``linker='query_embed'``, MinVIS,
+      :func:`~vcl_mm.models.track_utils.link_queries_by_embedding`); every
+      frame takes
       the masks of the window where it is most central; a track's score is
       the frame-weighted mean of its per-window foreground probability;
       the top-``topk`` tracks are kept at the end. Shared frames are
@@ -155,7 +161,8 @@ class VideoCutLER(Mask2FormerVideo):
                          rescale: bool = True,
                          window_size: Optional[int] = None,
                          window_overlap: Optional[int] = None,
-                         store_stats: Optional[dict] = None) -> List:
+                         store_stats: Optional[dict] = None,
+                         linker: Optional[str] = None) -> List:
         """Windowed inference (see the class docstring), decoded.
 
         Args: as :meth:`track_windowed`.
@@ -164,7 +171,7 @@ class VideoCutLER(Mask2FormerVideo):
             list[InstanceData]: one per frame.
         """
         store, track_idx, labels, scores = self.track_windowed(
-            frames, video, rescale, window_size, window_overlap)
+            frames, video, rescale, window_size, window_overlap, linker)
         masks = store.gather(track_idx.tolist())
         if store_stats is not None:
             store_stats['rle_bytes'] = store.nbytes()
@@ -177,7 +184,8 @@ class VideoCutLER(Mask2FormerVideo):
                        video: TrackDataSample,
                        rescale: bool = True,
                        window_size: Optional[int] = None,
-                       window_overlap: Optional[int] = None) -> tuple:
+                       window_overlap: Optional[int] = None,
+                       linker: Optional[str] = None) -> tuple:
         """Windowed inference (see the class docstring), kept compressed.
 
         Args:
@@ -190,6 +198,8 @@ class VideoCutLER(Mask2FormerVideo):
             rescale (bool): masks at the original frame size.
             window_size (int, optional): overrides ``test_cfg``.
             window_overlap (int, optional): overrides ``test_cfg``.
+            linker (str, optional): ``'mask_iou'`` or ``'query_embed'``;
+                overrides ``test_cfg``.
 
         Returns:
             tuple: the :class:`FrameMaskStore` of all tracks' masks, the
@@ -199,6 +209,7 @@ class VideoCutLER(Mask2FormerVideo):
         size = window_size or cfg['window_size'] or len(frames)
         overlap = cfg['window_overlap'] if window_overlap is None \
             else window_overlap
+        linker = check_linker(linker or cfg['linker'])
         num_frames = len(frames)
         spans = window_spans(num_frames, size, min(overlap, size - 1))
         owner = frame_owners(spans)
@@ -207,12 +218,13 @@ class VideoCutLER(Mask2FormerVideo):
 
         store = None
         score_sum = None
-        track_of_query = prev_slots = prev_tail = None
+        track_of_query = prev_slots = prev_tail = prev_embeds = None
         cached = None  # encoder outputs of the frames shared with the next
         for w, (start, end) in enumerate(spans):
             mask_feats, memorys = self._encode_window(frames, start, end,
                                                       cached)
-            cls_logits, mask_logits, _ = head.decode_last(mask_feats, memorys)
+            cls_logits, mask_logits, embeds = head.decode_last(
+                mask_feats, memorys)
             if w + 1 < len(spans):
                 shared = spans[w + 1][0] - start
                 cached = (mask_feats[shared:].clone(),
@@ -221,6 +233,8 @@ class VideoCutLER(Mask2FormerVideo):
             num_queries = len(cls_logits)
             if w == 0:
                 track_of_query = torch.arange(num_queries)
+            elif linker == 'query_embed':
+                track_of_query = link_queries_by_embedding(prev_embeds, embeds)
             else:
                 shared = spans[w - 1][1] - start
                 track_of_query = link_queries(prev_tail,
@@ -247,6 +261,7 @@ class VideoCutLER(Mask2FormerVideo):
                 next_start = spans[w + 1][0]
                 prev_tail = mask_logits[:, next_start - start:].clone()
                 prev_slots = query_of_track
+                prev_embeds = embeds[query_of_track]
             del mask_logits
 
         track_idx, labels, scores = select_topk(score_sum / num_frames,

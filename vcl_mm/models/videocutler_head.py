@@ -13,8 +13,8 @@ from mmdet.registry import MODELS
 from mmdet.structures import TrackDataSample
 from mmdet.utils import reduce_mean
 from .drop_loss import DropLossMixin, check_iou_thr
-from .track_utils import (masks_to_frames, pack_track_instances, query_scores,
-                          select_topk)
+from .track_utils import (check_linker, masks_to_frames, pack_track_instances,
+                          query_scores, select_topk)
 
 DEFAULT_TEST_CFG = dict(
     topk=10,
@@ -22,6 +22,7 @@ DEFAULT_TEST_CFG = dict(
     mask_thr=0.,
     window_size=None,
     window_overlap=4,
+    linker='mask_iou',
     frame_chunk=None,
     upsample_chunk=8)
 
@@ -71,9 +72,11 @@ class VideoCutLERTrackHead(DropLossMixin, Mask2FormerTrackHead):
     * ``score_thr`` (float | None, None): also drop tracks below it.
     * ``mask_thr`` (float, 0.): logit threshold after upsampling.
     * ``window_size`` (int | None), ``window_overlap`` (int, 4),
+      ``linker`` (``'mask_iou'`` | ``'query_embed'``, ``'mask_iou'``),
       ``frame_chunk`` (int | None), ``upsample_chunk`` (int, 8): used by
-      :class:`~vcl_mm.models.VideoCutLER` (windowed inference, frames per
-      backbone call, frames per upsampling call).
+      :class:`~vcl_mm.models.VideoCutLER` (windowed inference and how its
+      windows are linked, frames per backbone call, frames per upsampling
+      call).
     """
 
     def __init__(self,
@@ -95,6 +98,7 @@ class VideoCutLERTrackHead(DropLossMixin, Mask2FormerTrackHead):
             raise KeyError(f'unknown test_cfg keys {sorted(unknown)} for '
                            f'{type(self).__name__}; valid keys: '
                            f'{sorted(DEFAULT_TEST_CFG)}')
+        check_linker(cfg['linker'])
         self.test_cfg = cfg
 
     # ------------------------------------------------------------------ loss
