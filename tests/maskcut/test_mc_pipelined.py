@@ -125,3 +125,26 @@ def test_default_workers_from_the_machine(monkeypatch):
     assert engine.default_workers('pydensecrf') == (1, 1)
     cfg = dict(num_workers=0, post_workers=5)
     assert engine.engine_workers(cfg, 'pydensecrf') == (0, 5)
+
+
+def test_torch_crf_runs_in_the_main_loop(scenes, tmp_path):
+    """crf.backend='torch': the CRF runs batched on the device in the main
+    process (the pool only resizes back); same JSON as the serial engine."""
+    from vcl_mm.maskcut.refine import CRF_DEFAULTS
+    maskcut = dict(MASKCUT, crf=dict(CRF_DEFAULTS, backend='torch'))
+    outs = {}
+    for mode, cfg in (('serial', dict(pipelined=False)),
+                      ('piped', dict(num_workers=1, post_workers=1))):
+        outs[mode] = tmp_path / f'{mode}.json'
+        summary = engine.run_maskcut(
+            COLOUR_MODEL_CFG,
+            maskcut,
+            str(scenes),
+            str(outs[mode]),
+            engine_cfg=dict(cfg, batch_size=3),
+            progress=False)
+        assert summary['masks'] > 0
+    assert outs['piped'].read_bytes() == outs['serial'].read_bytes()
+    # the pool did no CRF: all CRF seconds are the main process's
+    assert summary['workers'] == dict(main=1, loader=1, post=1)
+    assert 'crf' in summary['stage_seconds_per_image']

@@ -10,7 +10,8 @@ from PIL import Image
 
 from .features import images_to_tensor
 from .ncut import maskcut_patch_masks_batch
-from .refine import CRF_DEFAULTS, refine_masks, resize_mask
+from .refine import (CRF_DEFAULTS, refine_masks, refine_masks_batch,
+                     resize_mask)
 
 __all__ = ['MaskCutPipeline', 'resize_fixed', 'masks_at_size']
 
@@ -105,16 +106,22 @@ class MaskCutPipeline:
         self._tick('ncut', t)
         return masks
 
-    def refine(self, small, masks):
-        """The CRF of one image's patch masks in this process (the device
-        CRF of the pipelined engine); seconds go to ``'crf'``.
+    def refine_batch(self, fixed, patch_masks):
+        """Upsampling and CRF of a batch in this process (the CRF on the
+        pipeline's device with ``crf.backend='torch'``); seconds go to
+        ``'crf'`` (``'upsample'`` without CRF).
+
+        Args:
+            fixed (np.ndarray): (B, S, S, 3) uint8 images at the fixed size.
+            patch_masks (list[list[np.ndarray]]): per image, (h, w) bool.
 
         Returns:
-            list[np.ndarray]: (S, S) bool refined masks.
+            list[list[np.ndarray]]: per image, (S, S) bool refined masks.
         """
         t = time.perf_counter()
-        out = refine_masks(small, masks, crf=self.crf)
-        self._tick('crf', t)
+        out = refine_masks_batch(
+            list(fixed), patch_masks, crf=self.crf, device=self.device)
+        self._tick('crf' if self.crf is not None else 'upsample', t)
         return out
 
     def __call__(self, images):
@@ -130,11 +137,11 @@ class MaskCutPipeline:
         t = time.perf_counter()
         fixed = np.stack([self.resize(img) for img in images])
         self._tick('resize', t)
-        patch_masks = self.patch_masks(fixed)
+        refined = self.refine_batch(fixed, self.patch_masks(fixed))
         return [
             masks_at_size(small, masks, self.crf, *img.shape[:2],
-                          self.timings)
-            for img, small, masks in zip(images, fixed, patch_masks)
+                          self.timings, refined=True)
+            for img, small, masks in zip(images, fixed, refined)
         ]
 
 

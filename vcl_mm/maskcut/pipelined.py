@@ -169,10 +169,7 @@ def run_shard_pipelined(pipeline,
                 fixed = item['fixed'].numpy()
                 masks = pipeline.patch_masks(fixed)
                 if device_crf:
-                    masks = [
-                        pipeline.refine(small, m)
-                        for small, m in zip(fixed, masks)
-                    ]
+                    masks = pipeline.refine_batch(fixed, masks)
                 crf = None if device_crf else pipeline.crf
                 futures = [
                     pool.submit(post_image, name, np.array(small), m, crf, h,
