@@ -56,12 +56,12 @@ def test_sparse_and_gather_filters_agree():
     rng = np.random.default_rng(0)
     feats = torch.from_numpy(rng.normal(size=(400, 5)).astype(np.float32))
     groups = torch.from_numpy(rng.integers(0, 3, 400))
-    lattice = PermutohedralLattice(feats * 2, groups)
-    assert lattice.sparse  # CPU
     values = torch.rand(400, 3)
+    lattice = PermutohedralLattice(feats * 2, groups)
+    assert lattice.sparse  # the default on the CPU
     sparse = lattice.filter(values)
-    lattice.sparse = False
-    gathered = lattice.filter(values)
+    gathered = PermutohedralLattice(
+        feats * 2, groups, sparse=False).filter(values)
     assert torch.allclose(sparse, gathered, rtol=1e-5, atol=1e-6)
     # points of other sets do not contribute
     alone = PermutohedralLattice(feats[groups == 0] * 2).filter(
@@ -95,6 +95,10 @@ def test_bad_input_is_named():
         dense_crf_batch([img], [np.zeros((1, 8, 8), bool)] * 2, TORCH_CRF)
     with pytest.raises(ValueError, match='do not match'):
         dense_crf_torch([img], [np.zeros((1, 8, 9), bool)])
+    with pytest.raises(InputError, match=r'CRF input 0: .*\(1, 8, 9\)'):
+        dense_crf_batch([img], [np.zeros((1, 8, 9), bool)], TORCH_CRF)
+    with pytest.raises(InputError, match='uint8'):
+        dense_crf_batch([img.astype(float)], [np.zeros((1, 8, 8), bool)])
     (out, keep), = dense_crf_batch([img], [np.zeros((0, 8, 8), bool)],
                                    TORCH_CRF)
     assert out.shape == (0, 8, 8) and keep.shape == (0, )

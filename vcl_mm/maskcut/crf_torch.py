@@ -45,15 +45,16 @@ class PermutohedralLattice:
             divided by the kernel's standard deviations.
         groups (torch.Tensor, optional): (N,) int64 set index of each point
             (e.g. its image); points of different sets never interact.
+        sparse (bool, optional): splat, blur and slice as sparse CSR
+            matrices (default on CPU and CUDA) or as gathers and
+            ``index_add_`` (the default elsewhere).
 
     :meth:`filter` maps ``values (N, C) -> (N, C)`` as densecrf's
     ``Permutohedral::compute`` does: approximately
-    ``sum_j exp(-|f_i - f_j|^2 / 2) v_j`` up to a constant factor. Splat,
-    blur and slice are sparse matrices (CSR) on CPU and CUDA, gathers and
-    ``index_add_`` on other devices.
+    ``sum_j exp(-|f_i - f_j|^2 / 2) v_j`` up to a constant factor.
     """
 
-    def __init__(self, features, groups=None):
+    def __init__(self, features, groups=None, sparse=None):
         if features.dim() != 2 or not features.is_floating_point():
             raise ValueError('features must be an (N, d) float tensor, got '
                              f'{tuple(features.shape)} {features.dtype}')
@@ -61,6 +62,8 @@ class PermutohedralLattice:
         n, d = feats.shape
         dev = feats.device
         self.num_points, self.dims, self.device = n, d, dev
+        self.sparse = dev.type in ('cpu', 'cuda') if sparse is None else \
+            bool(sparse)
         # densecrf: scale_i = sqrt(2/3) (d + 1) / sqrt((i + 1)(i + 2))
         inv_std = float(torch.tensor(math.sqrt(2. / 3.) * (d + 1)).float())
         scale = torch.tensor(
@@ -146,9 +149,9 @@ class PermutohedralLattice:
                 idx = torch.where(uniq[pos] == target, pos + 1, 0)
                 pair.append(torch.cat([idx.new_zeros(1), idx]))
             self.neighbours.append(tuple(pair))
-        self.sparse = dev.type in ('cpu', 'cuda')
-        if self.sparse:
+        if self.sparse:  # the index tables are then no longer needed
             self._sparse_operators(keys, perm, ids, m)
+            del self.offsets, self.neighbours
 
     def _sparse_operators(self, keys, perm, ids, m):
         """CSR splat (M+1, N), slice (N, M+1), blurs (M+1, M+1)."""
@@ -230,7 +233,7 @@ def _positions(h, w, device):
 
 def _symmetric_norm(lattice):
     """densecrf's NORMALIZE_SYMMETRIC factors ``1 / sqrt(K(1))``, (N, 1)."""
-    ones = torch.ones(lattice.num_points, 1, device=lattice.offsets.device)
+    ones = torch.ones(lattice.num_points, 1, device=lattice.device)
     return 1. / torch.sqrt(lattice.filter(ones) + 1e-20)
 
 

@@ -141,10 +141,13 @@ def dense_crf_batch(images, masks, crf=CRF_DEFAULTS, device='cpu'):
         raise InputError(f'{len(images)} images but {len(masks)} mask '
                          'stacks given to the CRF')
     backend, min_iou, params = _split_crf(crf)
-    masks = [
-        np.asarray(m).reshape((-1, ) + img.shape[:2])
-        for img, m in zip(images, masks)
-    ]
+    masks = [np.asarray(m) for m in masks]
+    for i, (img, m) in enumerate(zip(images, masks)):
+        if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8 \
+                or m.ndim != 3 or m.shape[1:] != img.shape[:2]:
+            raise InputError(
+                f'CRF input {i}: image {img.shape} {img.dtype} and masks '
+                f'{m.shape} do not fit; need (H, W, 3) uint8 and (K, H, W)')
     if backend == 'torch':
         from .crf_torch import dense_crf_torch
         labels = dense_crf_torch(images, masks, device=device, **params)
