@@ -304,3 +304,25 @@ def test_cli_slurm_array_shards_merge_when_the_last_finishes(
         _run_tool(job, '--input', job / 'imgs', '--out', out, '--launcher',
                   'slurm-array')
     assert exit_.value.code == 2
+
+
+def test_gpu_benchmark_script_runs_on_cpu(tmp_path):
+    """benchmarks/gpu/maskcut_gpu.sh in its quick CPU mode (so the GPU
+    script is known to work before it reaches a GPU)."""
+    proc = subprocess.run(
+        [
+            'bash', 'benchmarks/gpu/maskcut_gpu.sh', '--device', 'cpu',
+            '--tiny', '--dtypes', 'float32', '--out',
+            str(tmp_path)
+        ],
+        cwd=ROOT,
+        env=dict(os.environ, PYTHON=sys.executable, OMP_NUM_THREADS='1'),
+        capture_output=True,
+        text=True,
+        timeout=280)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads((tmp_path / 'maskcut_gpu.json').read_text())
+    stages = result['stages']['float32 b1']
+    assert stages['keys_s_per_image'] > 0 and stages['ncut_s_per_image'] > 0
+    assert result['job']['float32 b1']['images_per_s'] > 0
+    assert 'job img/s' in proc.stdout
