@@ -2,32 +2,23 @@
 baseline in the official result formats."""
 import json
 import os.path as osp
-from collections import defaultdict
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from vcl_mm.datasets.api_wrappers.masks import decode, encode
+from vcl_mm.datasets.api_wrappers.masks import decode, encode, rle_iou
+from vcl_mm.evaluation.pseudo_masks import group_annotations, load_coco
 from vcl_mm.evaluation.track_results import paint_proposals, write_davis_png
 
 
-def _masks_by_image(coco):
-    """file_name -> list of (H, W) bool masks, in annotation order."""
-    by_id = defaultdict(list)
-    for ann in coco['annotations']:
-        by_id[ann['image_id']].append(
-            decode(ann['segmentation']))
-    return {
-        img['file_name']: by_id.get(img['id'], [])
-        for img in coco['images']
-    }
-
-
 def pseudo_mask_quality(gt_json, pseudo_json):
-    """How well pseudo-masks match the true objects.
+    """How well pseudo-masks match the true objects, one to one.
 
     Every true object is matched to at most one pseudo-mask of its image
-    (Hungarian on IoU); an unmatched object scores 0.
+    (Hungarian on mask IoU); an unmatched object, or one of an image the
+    pseudo-masks do not list, scores 0. The COCO AP/AR and best-IoU report
+    of the same files: ``vcl_mm.evaluation.pseudo_masks`` (this uses its
+    reader and mask IoU).
 
     Args:
         gt_json (str): COCO JSON of the true masks.
@@ -37,17 +28,20 @@ def pseudo_mask_quality(gt_json, pseudo_json):
         dict: ``mean_iou`` over true objects, ``num_objects``,
         ``num_pseudo_masks``, ``recall50`` (fraction matched at IoU >= 0.5).
     """
-    with open(gt_json) as f:
-        gt = _masks_by_image(json.load(f))
-    with open(pseudo_json) as f:
-        pred = _masks_by_image(json.load(f))
+    gt = load_coco(gt_json, 'ground truth')
+    pseudo = load_coco(pseudo_json, 'pseudo-label JSON')
+    gt_anns, pseudo_anns = group_annotations(gt), group_annotations(pseudo)
+    pseudo_ids = {im['file_name']: im['id'] for im in pseudo['images']}
     ious = []
-    for name, gts in gt.items():
-        preds = pred.get(name, [])
+    for image in gt['images']:
+        gts = [a['segmentation'] for a in gt_anns[image['id']]]
+        preds = [
+            a['segmentation']
+            for a in pseudo_anns.get(pseudo_ids.get(image['file_name']), [])
+        ]
         best = np.zeros(len(gts))
         if gts and preds:
-            iou = np.array([[(g & p).sum() / max((g | p).sum(), 1)
-                             for p in preds] for g in gts])
+            iou = rle_iou(gts, preds)  # (G, P)
             rows, cols = linear_sum_assignment(-iou)
             best[rows] = iou[rows, cols]
         ious.extend(best.tolist())
@@ -56,7 +50,7 @@ def pseudo_mask_quality(gt_json, pseudo_json):
         mean_iou=float(ious.mean()) if len(ious) else 0.,
         recall50=float((ious >= 0.5).mean()) if len(ious) else 0.,
         num_objects=int(len(ious)),
-        num_pseudo_masks=int(sum(len(v) for v in pred.values())))
+        num_pseudo_masks=len(pseudo['annotations']))
 
 
 def per_frame_tracks(pseudo_json, ytvis_gt_json, davis_out_dir,
@@ -76,8 +70,12 @@ def per_frame_tracks(pseudo_json, ytvis_gt_json, davis_out_dir,
         davis_out_dir (str): gets ``<video>/<frame>.png``.
         ytvis_out_json (str): results file to write.
     """
-    with open(pseudo_json) as f:
-        masks = _masks_by_image(json.load(f))
+    pseudo = load_coco(pseudo_json, 'pseudo-label JSON')
+    by_id = group_annotations(pseudo)
+    masks = {
+        im['file_name']: [decode(a['segmentation']) for a in by_id[im['id']]]
+        for im in pseudo['images']
+    }
     with open(ytvis_gt_json) as f:
         videos = json.load(f)['videos']
     results = []
