@@ -2,9 +2,8 @@
 # on generated toy videos: the CPU smoke run behind the tests and the
 # runner tests. Same code path as the real recipe, small numbers.
 _base_ = [
-    '../_base_/models/video_mask2former_r50.py',
+    # the video model and schedule, with generated videos
     '../_base_/datasets/generated_videos.py',
-    '../_base_/schedules/videocutler_80k.py', '../_base_/default_runtime.py',
     '../_base_/models/tiny_mask2former_overrides.py'
 ]
 model = dict(
@@ -18,6 +17,6 @@ train_cfg = dict(max_iters=max_iters, val_interval=max_iters + 1)
 val_dataloader = None
 val_cfg = None
 val_evaluator = None
-test_evaluator = dict(type='ClassAgnosticYTVISMetric')
+test_evaluator = dict(_delete_=True, type='ClassAgnosticYTVISMetric')
 default_hooks = dict(
     logger=dict(interval=5), checkpoint=dict(interval=max_iters))

@@ -2,10 +2,7 @@
 # *train* split (the paper's protocol: the model never trains on it).
 #   python tools/test.py configs/videocutler/eval_ytvis2019_train.py CKPT
 # Layout: <data_root>/train.json (official) and <data_root>/train/JPEGImages.
-_base_ = [
-    '../_base_/models/videocutler_r50_test.py',
-    '../_base_/datasets/ytvis_eval.py', '../_base_/default_runtime.py'
-]
+_base_ = '../_base_/datasets/ytvis_eval.py'
 
 data_root = 'data/ytvis_2019/'
 test_dataloader = dict(

@@ -7,16 +7,13 @@
 # (configs/cutler/, or a converted CutLER checkpoint). Other GPU counts:
 # tools/train.py --auto-scale-lr rescales lr linearly to the total batch
 # (auto_scale_lr.base_batch_size = 16).
-_base_ = [
-    # the video model with the official test (shared with eval_*.py):
-    # whole video in one forward, top-10 queries, no score threshold, masks
-    # at logit 0; test_cfg.window_size=N runs N-frame windows linked into
-    # tracks (bounded memory for long videos)
-    '../_base_/models/videocutler_r50_test.py',
-    '../_base_/datasets/imagecut2video.py',
-    '../_base_/schedules/videocutler_80k.py',
-    '../_base_/default_runtime.py',
-]
+# Lineage: mmdet's VideoMask2Former R50 recipe -> the 80k schedule
+# (_base_/schedules/) -> the class-agnostic video model and its official
+# test, shared with eval_*.py (_base_/models/: whole video in one forward,
+# top-10 queries, no score threshold, masks at logit 0;
+# test_cfg.window_size=N runs N-frame windows linked into tracks for long
+# videos) -> ImageCut2Video clips (_base_/datasets/) -> this file.
+_base_ = '../_base_/datasets/imagecut2video.py'
 
 # image-stage checkpoint: the last checkpoint of
 # configs/cutler/cutler_mask2former_r50_8xb2-lsj-160k_imagenet.py, or
@@ -39,3 +36,4 @@ val_cfg = None
 test_dataloader = None
 test_evaluator = None
 test_cfg = None
+test_pipeline = None  # mmdet's YouTube-VIS test input

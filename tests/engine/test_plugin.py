@@ -159,6 +159,35 @@ def test_vcl_mm_config_can_inherit_an_mmdet_config(tmp_path):
     assert OPTIM_WRAPPERS.get(cfg.optim_wrapper.type) is not None
 
 
+def test_video_model_is_mmdets_mask2former_vis_with_our_overrides(tmp_path):
+    """The recipes inherit mmdet's config (one lineage), not a copy: the
+    video model equals mmdet's but for the VideoCutLER overrides."""
+    cfg_file = tmp_path / 'mmdet_vis.py'
+    cfg_file.write_text("_base_ = 'mmdet::mask2former_vis/"
+                        "mask2former_r50_8xb2-8e_youtubevis2019.py'\n")
+    theirs = Config.fromfile(str(cfg_file)).model.to_dict()
+    ours = Config.fromfile(
+        osp.join(ROOT, 'configs', '_base_', 'models',
+                 'video_mask2former_r50.py')).model.to_dict()
+    head, their_head = ours.pop('track_head'), theirs.pop('track_head')
+    assert ours['backbone'].pop('init_cfg') is None
+    their_backbone_init = theirs['backbone'].pop('init_cfg')
+    assert their_backbone_init['type'] == 'Pretrained'
+    assert ours.pop('init_cfg') is None and theirs.pop('init_cfg')
+    assert ours == theirs
+    layer = head['pixel_decoder']['encoder']['layer_cfg']
+    assert (layer['self_attn_cfg']['dropout'],
+            layer['ffn_cfg']['ffn_drop']) == (0.3, 0.3)
+    their_layer = their_head['pixel_decoder']['encoder']['layer_cfg']
+    their_layer['self_attn_cfg']['dropout'] = 0.3
+    their_layer['ffn_cfg']['ffn_drop'] = 0.3
+    assert head['loss_cls']['class_weight'] == [1.0, 0.1]
+    their_head['loss_cls']['class_weight'] = [1.0, 0.1]
+    their_head.update(type='VideoCutLERTrackHead', num_classes=1,
+                      num_frames=3)
+    assert head == their_head
+
+
 def _fresh_python(code):
     import subprocess
     import sys

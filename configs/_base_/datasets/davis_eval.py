@@ -4,7 +4,7 @@
 # overlaps) and scored at full resolution against Annotations_unsupervised
 # (J, F, J&F; DAVISMetric). PackTrackInputs keeps each frame's ground-truth
 # path for the metric. Data paths are config keys.
-_base_ = './video_test.py'
+_base_ = './zero_shot_eval.py'
 
 dataset_type = 'DAVISDataset'
 data_root = 'data/DAVIS/'
@@ -14,6 +14,7 @@ test_pipeline = [
     dict(type='PackTrackInputs', meta_keys=('seg_map_path', ))
 ]
 test_dataloader = dict(
+    _delete_=True,  # replaces mmdet's YouTube-VIS data
     batch_size=1,
     num_workers=2,
     persistent_workers=False,
@@ -35,4 +36,5 @@ test_dataloader = dict(
 # outfile_dir='work_dirs/x/davis_pngs' also writes the indexed PNGs
 # (evaluable offline with tools/analysis_tools/eval_davis.py).
 test_evaluator = dict(
+    _delete_=True,
     type='DAVISMetric', max_proposals=20, bound_th=0.008, outfile_dir=None)

@@ -1,6 +1,8 @@
 # Generated toy videos (vcl_mm.testing.toy_data.write_video_set) in mmdet's
 # converted YouTube-VIS layout: <data_root>/JPEGImages/<video>/<frame>.jpg and
 # <data_root>/ytvis_mmdet.json, written by tools/misc/generate_toy_data.py.
+_base_ = '../models/video_mask2former_r50.py'
+
 dataset_type = 'YouTubeVISDataset'
 data_root = 'data/generated_videos/'
 num_frames = 3
@@ -38,6 +40,7 @@ test_pipeline = [
     dict(type='PackTrackInputs')
 ]
 train_dataloader = dict(
+    _delete_=True,  # replaces mmdet's YouTube-VIS data
     batch_size=2,
     num_workers=0,
     persistent_workers=False,
@@ -52,6 +55,7 @@ train_dataloader = dict(
         metainfo=dict(classes=('object', )),
         pipeline=train_pipeline))
 test_dataloader = dict(
+    _delete_=True,  # replaces mmdet's YouTube-VIS data
     batch_size=1,
     num_workers=0,
     persistent_workers=False,
@@ -66,6 +70,4 @@ test_dataloader = dict(
         metainfo=dict(classes=('object', )),
         test_mode=True,
         pipeline=test_pipeline))
-val_dataloader = test_dataloader
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
+val_dataloader = dict(test_dataloader)  # its own _delete_

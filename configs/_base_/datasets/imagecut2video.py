@@ -12,6 +12,8 @@
 # train_dataloader.dataset.dataset.data_root=...). num_frames must equal the
 # model's track_head.num_frames: a recipe that changes it sets both (see the
 # 2/4-frame ablations).
+_base_ = '../models/videocutler_r50_test.py'
+
 dataset_type = 'MaskCutDataset'
 data_root = 'data/imagenet/'
 ann_file = 'annotations/imagenet_train_fixsize480_tau0.15_N3.json'
@@ -80,6 +82,7 @@ train_pipeline = [
 ]
 
 train_dataloader = dict(
+    _delete_=True,  # replaces mmdet's YouTube-VIS data
     batch_size=2,  # official: 16 clips on 8 GPUs
     num_workers=4,
     persistent_workers=True,

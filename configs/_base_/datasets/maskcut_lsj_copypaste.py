@@ -6,6 +6,8 @@
 # cover >= 50% of a target; cutler/engine/train_loop.py) inside
 # TargetAwareMixDataset. Images without pseudo-masks are dropped (official
 # image YAML: FILTER_EMPTY_ANNOTATIONS True).
+_base_ = '../models/mask2former_r50_cls_agnostic.py'
+
 dataset_type = 'MaskCutDataset'
 data_root = 'data/imagenet/'
 ann_file = 'annotations/imagenet_train_fixsize480_tau0.15_N3.json'
@@ -53,6 +55,7 @@ train_pipeline = [
 ]
 
 train_dataloader = dict(
+    _delete_=True,  # replaces mmdet's YouTube-VIS data
     batch_size=2,  # official: 16 images on 8 GPUs
     num_workers=4,
     persistent_workers=True,

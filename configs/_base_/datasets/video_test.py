@@ -4,6 +4,8 @@
 # side 360 with the long side <= 1333 by detectron2's test resize (PIL
 # bilinear, antialiased), and float16 autocast on GPUs (DeviceAutocastTestLoop
 # 'auto': float32 on CPU; the pixel decoder stays float32).
+_base_ = '../models/videocutler_r50_test.py'
+
 backend_args = None
 test_frame_steps = dict(
     type='TransformBroadcaster',
@@ -19,4 +21,4 @@ test_frame_steps = dict(
             backend='pillow',
             interpolation='bilinear'),
     ])
-test_cfg = dict(type='DeviceAutocastTestLoop', fp16='auto')
+test_cfg = dict(_delete_=True, type='DeviceAutocastTestLoop', fp16='auto')

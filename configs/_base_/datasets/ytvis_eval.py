@@ -3,7 +3,7 @@
 # layout (mmdet's converted JSON also works), class-agnostic AP/AR with the
 # official YTVOSeval semantics (ClassAgnosticYTVISMetric). Data paths are
 # config keys; tools/test.py stops with one line naming a missing path.
-_base_ = './video_test.py'
+_base_ = './zero_shot_eval.py'
 
 dataset_type = 'YTVISDataset'
 data_root = 'data/ytvis_2019/'
@@ -15,6 +15,7 @@ test_pipeline = [
     dict(type='PackTrackInputs')
 ]
 test_dataloader = dict(
+    _delete_=True,  # replaces mmdet's YouTube-VIS data
     batch_size=1,
     num_workers=2,
     persistent_workers=False,
@@ -31,4 +32,5 @@ test_dataloader = dict(
 # outfile_prefix='work_dirs/x/results' also writes the official
 # results.json and its submission zip.
 test_evaluator = dict(
+    _delete_=True,
     type='ClassAgnosticYTVISMetric', class_agnostic=True, outfile_prefix=None)

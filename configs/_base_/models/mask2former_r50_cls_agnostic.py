@@ -2,7 +2,10 @@
 # initialises VideoCutLER): the same backbone, pixel decoder (dropout 0.3 in
 # its deformable encoder), 9-layer decoder, 100 queries, losses and matcher
 # as the video model, with a 2-D head. Deriving it from the video base keeps
-# the two architectures, hence the checkpoint keys, identical.
+# the two architectures, hence the checkpoint keys, identical, and the
+# image stage on the lineage of the shared schedule (mmengine takes one
+# full mmdet config per lineage, so mmdet's mask2former coco config is
+# not inherited as well; this head's settings are its values).
 _base_ = './video_mask2former_r50.py'
 
 model = dict(

@@ -3,14 +3,10 @@
 # all weights except the final classification layer (lr multiplier set by
 # the variants), 2-frame clips as upstream's VideoMask2Former. Everything
 # used here is a vcl_mm or mmdet component, referred to by name.
-_base_ = [
-    # the VideoCutLER model with the official test, the official test input
-    # (video_test.py) and the recipes' optimiser, with the overrides below
-    '../../../../configs/_base_/models/videocutler_r50_test.py',
-    '../../../../configs/_base_/datasets/video_test.py',
-    '../../../../configs/_base_/schedules/videocutler_80k.py',
-    '../../../../configs/_base_/default_runtime.py'
-]
+# the recipes' optimiser, the VideoCutLER model with the official test and
+# the official test input (video_test.py ends that lineage), with the
+# overrides below
+_base_ = '../../../../configs/_base_/datasets/video_test.py'
 
 num_classes = 40
 num_frames = 2
@@ -56,6 +52,7 @@ train_pipeline = [
 ]
 test_pipeline = [{{_base_.test_frame_steps}}, dict(type='PackTrackInputs')]
 train_dataloader = dict(
+    _delete_=True,  # replaces mmdet's YouTube-VIS data
     batch_size=2,
     num_workers=2,
     persistent_workers=True,
@@ -69,6 +66,7 @@ train_dataloader = dict(
         data_prefix=dict(img_path='train/JPEGImages'),
         pipeline=train_pipeline))
 test_dataloader = dict(
+    _delete_=True,
     batch_size=1,
     num_workers=2,
     persistent_workers=False,
@@ -82,9 +80,14 @@ test_dataloader = dict(
         data_prefix=dict(img_path='valid/JPEGImages'),
         test_mode=True,
         pipeline=test_pipeline))
+# no validation during training (mmdet's YouTube-VIS val loop is dropped)
+val_dataloader = None
+val_evaluator = None
+val_cfg = None
 # The val split has no public labels: class-aware results go to the
 # official server as the submission zip written here.
 test_evaluator = dict(
+    _delete_=True,
     type='ClassAgnosticYTVISMetric',
     class_agnostic=False,
     format_only=True,
