@@ -21,8 +21,8 @@ from vcl_mm.testing.toy_data import write_image_set
 from vcl_mm.datasets.transforms import (ImageCut2Video, ImageToClip,
                                         RandomBrightnessContrast,
                                         RandomCenterRotate)
-from vcl_mm.datasets.transforms.mask_ops import (masks_to_bboxes, resize_masks,
-                                                 warp_masks)
+from vcl_mm.datasets.api_wrappers.masks import mask_boxes
+from vcl_mm.datasets.transforms.mask_ops import resize_masks, warp_masks
 from vcl_mm.utils import InputError
 from vcl_mm.testing.runners import REPO_ROOT
 
@@ -93,7 +93,7 @@ def test_frame_count_and_packing(num_frames):
         assert (gt.labels == 0).all()
         assert sample.frame_id == t
         np.testing.assert_array_equal(gt.bboxes.numpy(),
-                                      masks_to_bboxes(gt.masks.masks))
+                                      mask_boxes(gt.masks.masks))
 
 
 @pytest.mark.parametrize('seed', range(8))
@@ -289,7 +289,7 @@ def test_rotation_moves_image_and_masks_alike():
     assert iou > 0.95 and 10 <= out['rotate_angle'] <= 15
     assert not (rotated == mask.astype(bool)).all()
     np.testing.assert_array_equal(out['gt_bboxes'],
-                                  masks_to_bboxes(rotated[None]))
+                                  mask_boxes(rotated[None]))
 
 
 @pytest.mark.parametrize('num', [0, 1, 3, 7])
@@ -306,7 +306,7 @@ def test_mask_stack_ops_match_per_mask_cv2(num):
             wm, cv2.warpAffine(m, matrix, (W, H), flags=cv2.INTER_NEAREST))
         np.testing.assert_array_equal(
             rm, cv2.resize(m, (61, 45), interpolation=cv2.INTER_NEAREST))
-    boxes = masks_to_bboxes(masks)
+    boxes = mask_boxes(masks)
     for m, box in zip(masks, boxes):
         ys, xs = np.nonzero(m)
         assert box.tolist() == [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]

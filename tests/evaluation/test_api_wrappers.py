@@ -35,7 +35,10 @@ def test_mask_module_agrees_with_pycocotools():
     assert np.array_equal(M.decode(rles[0]), masks[0])
     want = mask_utils.toBbox(rles)
     assert np.array_equal(M.rle_boxes(rles), want)
-    assert [M.mask_to_box(m) for m in masks] == want.tolist()
+    assert np.array_equal(M.mask_boxes(masks, 'xywh'), want)
+    xyxy = M.mask_boxes(masks)
+    assert xyxy.dtype == np.float32
+    assert np.array_equal(xyxy[:, 2:], want[:, :2] + want[:, 2:])
     assert M.rle_areas(rles).tolist() == masks.sum((1, 2)).tolist()
     assert np.array_equal(
         M.rle_iou(rles[:2], rles[1:]),

@@ -25,7 +25,7 @@ import numpy as np
 from PIL import Image
 
 from vcl_mm.datasets.api_wrappers.davis_format import write_indexed_png
-from vcl_mm.datasets.api_wrappers.masks import encode, mask_to_box
+from vcl_mm.datasets.api_wrappers.masks import encode, mask_boxes
 
 __all__ = [
     'make_background', 'make_object', 'render_image', 'make_video',
@@ -258,7 +258,7 @@ def write_image_set(root, num_images=8, seed=0, size=(192, 256),
             annotations.append(
                 dict(id=len(annotations) + 1, image_id=i + 1, category_id=1,
                      segmentation=encode(m), area=float(m.sum()),
-                     bbox=mask_to_box(m), iscrowd=0))
+                     bbox=mask_boxes(m[None], 'xywh')[0].tolist(), iscrowd=0))
     ann_file = osp.join(root, 'gt_masks.json')
     with open(ann_file, 'w') as f:
         json.dump(dict(images=images, annotations=annotations,
@@ -331,7 +331,7 @@ def write_video_set(root, num_videos=4, seed=0, size=(120, 160),
                 if m.any():
                     segs.append(encode(m))
                     areas.append(float(m.sum()))
-                    boxes.append(mask_to_box(m))
+                    boxes.append(mask_boxes(m[None], 'xywh')[0].tolist())
                     converted['annotations'].append(
                         dict(id=len(converted['annotations']) + 1,
                              video_id=vid, image_id=first_image + t,

@@ -15,7 +15,7 @@ from vcl_mm.utils.errors import InputError
 
 __all__ = [
     'encode', 'decode', 'to_rle', 'segs_to_rles', 'seg_to_box',
-    'polygon_box', 'rle_boxes', 'mask_to_box', 'mask_iou', 'rle_iou',
+    'polygon_box', 'rle_boxes', 'mask_boxes', 'mask_iou', 'rle_iou',
     'rle_areas',
     'track_areas', 'mean_area', 'rle_run_totals', 'check_rle_runs'
 ]
@@ -148,19 +148,35 @@ def rle_boxes(rles):
     return np.asarray(mask_utils.toBbox(list(rles)), np.float64)
 
 
-def mask_to_box(mask):
-    """[x, y, w, h] box (floats) of an (H, W) bool mask, as ``toBbox`` of
-    its RLE (zeros when empty)."""
-    mask = np.asarray(mask, bool)
-    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
-    if not len(rows):
-        return [0., 0., 0., 0.]
-    return [
-        float(cols[0]),
-        float(rows[0]),
-        float(cols[-1] - cols[0] + 1),
-        float(rows[-1] - rows[0] + 1)
-    ]
+def mask_boxes(masks, mode='xyxy'):
+    """Tight boxes of a stack of dense masks (all zeros for an empty one).
+
+    Args:
+        masks (np.ndarray): (N, H, W) binary.
+        mode (str): ``'xyxy'``: mmdet's ``[x1, y1, x2, y2]``, x2 and y2
+            exclusive; ``'xywh'``: COCO's ``[x, y, w, h]``, as pycocotools'
+            ``toBbox`` of the mask's RLE.
+
+    Returns:
+        np.ndarray: (N, 4) float32 boxes in pixels.
+    """
+    if mode not in ('xyxy', 'xywh'):
+        raise ValueError(f"mode must be 'xyxy' or 'xywh', not {mode!r}")
+    masks = np.asarray(masks)
+    boxes = np.zeros((len(masks), 4), np.float32)
+    if not len(masks):
+        return boxes
+    rows = masks.any(2)  # (N, H)
+    cols = masks.any(1)  # (N, W)
+    h, w = rows.shape[1], cols.shape[1]
+    boxes[:, 0] = cols.argmax(1)
+    boxes[:, 1] = rows.argmax(1)
+    boxes[:, 2] = w - cols[:, ::-1].argmax(1)
+    boxes[:, 3] = h - rows[:, ::-1].argmax(1)
+    boxes[~rows.any(1)] = 0
+    if mode == 'xywh':
+        boxes[:, 2:] -= boxes[:, :2]
+    return boxes
 
 
 def mask_iou(a, b, empty=0.):

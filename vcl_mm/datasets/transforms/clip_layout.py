@@ -15,8 +15,8 @@ from mmdet.registry import TRANSFORMS
 from mmdet.structures.bbox import HorizontalBoxes
 from mmdet.structures.mask import BitmapMasks
 
+from vcl_mm.datasets.api_wrappers.masks import mask_boxes
 from vcl_mm.utils import InputError
-from .mask_ops import masks_to_bboxes
 
 
 @TRANSFORMS.register_module()
@@ -77,7 +77,7 @@ class ImageToClip(BaseTransform):
             results.get('gt_bboxes_labels', np.zeros(len(keep), np.int64)),
             dtype=np.int64).reshape(-1)[keep]
         ids = np.arange(1, len(masks) + 1, dtype=np.int64)
-        boxes = masks_to_bboxes(masks)
+        boxes = mask_boxes(masks)
 
         img_id = results.get('img_id', results.get('sample_idx', 0))
         # Frames share one read-only image and mask array: the transforms

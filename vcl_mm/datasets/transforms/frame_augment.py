@@ -19,7 +19,8 @@ from mmdet.registry import TRANSFORMS
 from mmdet.structures.bbox import BaseBoxes, HorizontalBoxes
 from mmdet.structures.mask import BitmapMasks
 
-from .mask_ops import MASK_INTERPOLATIONS, masks_to_bboxes, warp_masks
+from vcl_mm.datasets.api_wrappers.masks import mask_boxes
+from .mask_ops import MASK_INTERPOLATIONS, warp_masks
 
 INTERPOLATIONS = dict(
     nearest=cv2.INTER_NEAREST,
@@ -60,7 +61,7 @@ def update_boxes_from_masks(results: dict) -> None:
     container type (numpy (N, 4) float32 or mmdet ``HorizontalBoxes``)."""
     if 'gt_bboxes' not in results or 'gt_masks' not in results:
         return
-    boxes = masks_to_bboxes(results['gt_masks'].masks)
+    boxes = mask_boxes(results['gt_masks'].masks)
     if isinstance(results['gt_bboxes'], BaseBoxes):
         boxes = HorizontalBoxes(boxes)
     results['gt_bboxes'] = boxes

@@ -16,13 +16,13 @@ from mmcv.transforms import BaseTransform
 from mmdet.registry import TRANSFORMS
 from mmdet.structures.mask import BitmapMasks
 
+from vcl_mm.datasets.api_wrappers.masks import mask_boxes
 from vcl_mm.utils import InputError
 from ..target_aware_mix import draw_source_index
 from .frame_augment import (INTERPOLATIONS, _check_interpolation,
                             _check_mask_interpolation, _check_prob,
                             _check_range)
-from .mask_ops import (cover_fractions, masks_to_bboxes, nonempty,
-                       resize_masks)
+from .mask_ops import cover_fractions, nonempty, resize_masks
 
 # (masks (N, H, W) uint8, ids (N,) int64, labels (N,) int64) of one frame
 FrameAnns = Tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -303,7 +303,7 @@ def _write_frames(results: dict, frames, status: str) -> dict:
     for img, (masks, frame_ids, frame_labels) in frames:
         h, w = img.shape[:2]
         masks_list.append(BitmapMasks(masks, h, w))
-        boxes.append(masks_to_bboxes(masks))
+        boxes.append(mask_boxes(masks))
         ids.append(frame_ids.astype(np.int64))
         labels.append(frame_labels.astype(np.int64))
         flags.append(np.zeros(len(masks), bool))

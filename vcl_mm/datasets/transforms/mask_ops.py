@@ -120,29 +120,3 @@ def cover_fractions(src: np.ndarray,
     inter = src.reshape(len(src), -1).astype(np.float32) @ \
         tgt[valid].reshape(int(valid.sum()), -1).astype(np.float32).T
     return inter / tgt_area[valid]
-
-
-def masks_to_bboxes(masks: np.ndarray) -> np.ndarray:
-    """Tight boxes of masks, mmdet convention (x2, y2 exclusive).
-
-    Args:
-        masks (np.ndarray): (N, H, W) binary.
-
-    Returns:
-        np.ndarray: (N, 4) float32 ``[x1, y1, x2, y2]`` in pixels; all zeros
-        for an empty mask.
-    """
-    num = len(masks)
-    boxes = np.zeros((num, 4), np.float32)
-    if num == 0:
-        return boxes
-    rows = masks.any(2)  # (N, H)
-    cols = masks.any(1)  # (N, W)
-    has = rows.any(1)
-    h, w = rows.shape[1], cols.shape[1]
-    boxes[:, 0] = cols.argmax(1)
-    boxes[:, 1] = rows.argmax(1)
-    boxes[:, 2] = w - cols[:, ::-1].argmax(1)
-    boxes[:, 3] = h - rows[:, ::-1].argmax(1)
-    boxes[~has] = 0
-    return boxes
