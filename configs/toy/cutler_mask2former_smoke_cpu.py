@@ -5,10 +5,11 @@
 # (vcl_mm.testing.toy_data.write_image_set; set data_root).
 _base_ = [
     '../cutler/cutler_mask2former_r50_8xb2-lsj-160k_imagenet.py',
-    '../_base_/models/tiny_mask2former_overrides.py'
+    '../_base_/models/tiny_mask2former_overrides.py',
+    '../_base_/datasets/generated_images_overrides.py'
 ]
 
-data_root = 'data/generated_images/'
+data_root = _base_.toy_images.data_root
 image_size = (128, 128)
 model = dict(
     data_preprocessor=dict(batch_augments=[
@@ -26,19 +27,11 @@ load_pipeline = [
     for t in _base_.load_pipeline
 ]
 train_dataloader = dict(
-    batch_size=2,
-    num_workers=0,
-    persistent_workers=False,
-    dataset=dict(
-        dataset=dict(
-            data_root=data_root,
-            ann_file='gt_masks.json',
-            data_prefix=dict(img='images/'),
-            pipeline=load_pipeline)))
+    _base_.toy_images_loader,
+    dataset=dict(dataset=dict(_base_.toy_images, pipeline=load_pipeline)))
 
-max_iters = 20
-optim_wrapper = dict(type='OptimWrapper', optimizer=dict(lr=1e-4))
+max_iters = _base_.toy_max_iters
+optim_wrapper = _base_.toy_optim_wrapper
 param_scheduler = dict(end=max_iters, milestones=[max_iters // 2])
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters + 1)
-default_hooks = dict(
-    logger=dict(interval=5), checkpoint=dict(interval=max_iters))
+default_hooks = _base_.toy_hooks
