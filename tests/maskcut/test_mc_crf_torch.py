@@ -46,7 +46,10 @@ def test_a_batch_gives_each_image_its_own_result():
     images = [img for img, _ in cases]
     masks = [m for _, m in cases]
     masks[1] = masks[1][:0]  # an image without masks
-    batched = dense_crf_torch(images, masks)
+    batched = dense_crf_torch(images, masks, images_per_lattice=3)
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(batched, dense_crf_torch(images, masks)))
     for img, m, got in zip(images, masks, batched):
         alone = dense_crf_torch([img], [m])[0]
         assert got.shape == m.shape and torch.equal(got, alone)

@@ -19,13 +19,19 @@ approximation of the Gaussian. Differences from densecrf's code, none in
 the model:
 
 * densecrf keeps the lattice points in a hash table; here they are the
-  sorted unique packed keys of the batch (``torch.unique``) and neighbours
-  are found by ``searchsorted``;
+  unique packed keys of the batch (one stable sort), neighbours are found
+  by ``searchsorted``, and splat, blur and slice are CSR matrix products
+  on CPU and CUDA (gathers and ``index_add_`` elsewhere);
 * the points of different images share one lattice with the image index in
   the key, so they never interact; the position-only Gaussian lattice is
   built once per image size and filters all images' channels together;
 * with two labels the mean-field update is written for the difference
   ``Q1 - Q0`` (one channel per mask instead of two; the filter is linear).
+
+On MaskCut's own unaries (``benchmarks/crf_bench.py``, DAVIS frames and
+generated scenes at 480x480, CPU) the refined masks are pixel-identical to
+pydensecrf's. The lattice depends on the image only, so it is built once
+for all masks of an image (pydensecrf builds it for every mask).
 """
 import math
 import warnings
@@ -262,7 +268,8 @@ def dense_crf_torch(images,
                     bilateral_sxy=50,
                     bilateral_srgb=5,
                     bilateral_compat=10,
-                    device='cpu'):
+                    device='cpu',
+                    images_per_lattice=None):
     """Mean-field dense CRF of two-label soft masks, one batch of images.
 
     Args:
@@ -277,6 +284,10 @@ def dense_crf_torch(images,
         bilateral_srgb (float): its colour std (0-255 units).
         bilateral_compat (float): its Potts weight.
         device (str | torch.device): where to run.
+        images_per_lattice (int, optional): images filtered together in
+            one lattice. None: all of them on a GPU, one at a time on the
+            CPU (where large lattices are slower per mask:
+            ``benchmarks/crf_bench.py``).
 
     Returns:
         list[torch.Tensor]: per image, (K_i, H_i, W_i) bool on ``device``:
@@ -285,6 +296,23 @@ def dense_crf_torch(images,
     device = torch.device(device)
     if len(images) != len(masks):
         raise ValueError(f'{len(images)} images but {len(masks)} mask sets')
+    step = images_per_lattice or (1 if device.type == 'cpu' else max(
+        len(images), 1))
+    if len(images) > step:
+        params = dict(
+            iterations=iterations,
+            gaussian_sxy=gaussian_sxy,
+            gaussian_compat=gaussian_compat,
+            bilateral_sxy=bilateral_sxy,
+            bilateral_srgb=bilateral_srgb,
+            bilateral_compat=bilateral_compat,
+            device=device,
+            images_per_lattice=step)
+        out = []
+        for i in range(0, len(images), step):
+            chunk = slice(i, i + step)
+            out += dense_crf_torch(images[chunk], masks[chunk], **params)
+        return out
     shapes = [img.shape[:2] for img in images]
     counts = [len(m) for m in masks]
     for img, m in zip(images, masks):

@@ -71,6 +71,8 @@ def crf_cases(images, fixed_size=480, tau=0.15, num_masks=3, patch_size=8):
         fixed-size image and its (K, S, S) bool upsampled masks (K may be
         0).
     """
+    if not len(images):
+        return []
     size = (fixed_size, fixed_size)
     fixed = np.stack([
         np.asarray(Image.fromarray(img).resize(size, Image.LANCZOS))
