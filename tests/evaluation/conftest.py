@@ -6,9 +6,9 @@ from vcl_mm.testing.toy_data import write_video_set
 
 
 @pytest.fixture(scope='session')
-def reference():
-    """benchmarks/eval_reference.py (official-design evaluators)."""
-    return load_bench('eval_reference')
+def davis_reference():
+    """benchmarks/davis_reference.py (the official DAVIS design)."""
+    return load_bench('davis_reference')
 
 
 @pytest.fixture(scope='session')

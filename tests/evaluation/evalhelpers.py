@@ -81,3 +81,25 @@ def load_bench(name):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def mmdet_ytviseval(gt, results, use_cats, monkeypatch):
+    """mmdet's own ``YTVIS`` + ``YTVISeval`` (the official YTVOSeval copy)
+    run the ordinary way on copies of the inputs: (12 stats, precision,
+    recall). ``np.float`` (removed in numpy 1.24, used by its
+    ``accumulate``) is put back for the call."""
+    import contextlib
+    import copy
+    import io
+
+    from mmdet.evaluation.functional import YTVIS, YTVISeval
+    monkeypatch.setattr(np, 'float', float, raising=False)
+    gt, results = copy.deepcopy(gt), copy.deepcopy(results)
+    with contextlib.redirect_stdout(io.StringIO()):
+        api = YTVIS(gt)
+        ev = YTVISeval(api, api.loadRes(results), 'segm')
+        ev.params.useCats = int(use_cats)
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    return np.asarray(ev.stats), ev.eval['precision'], ev.eval['recall']

@@ -43,7 +43,7 @@ def test_j_excludes_void_and_is_one_when_both_empty():
     assert J[0, 0] == 1 and F[0, 0] == 1
 
 
-def test_boundaries_match_seg2bmap_on_random_label_maps(reference):
+def test_boundaries_match_seg2bmap_on_random_label_maps(davis_reference):
     rng = np.random.default_rng(0)
     for _ in range(20):
         h, w = rng.integers(3, 30, 2)
@@ -51,7 +51,7 @@ def test_boundaries_match_seg2bmap_on_random_label_maps(reference):
         lab = cv2.medianBlur(lab, 3) if min(h, w) > 3 else lab
         got = label_boundaries(lab, 3)
         for k in range(1, 4):
-            want = reference._ref_seg2bmap(lab == k)
+            want = davis_reference._ref_seg2bmap(lab == k)
             mine = np.zeros((h, w), bool)
             if k in got:
                 mine[got[k]] = True
@@ -75,7 +75,7 @@ def test_f_special_cases_and_tolerance():
     assert disk(1).tolist() == [[0, 1, 0], [1, 1, 1], [0, 1, 0]]
 
 
-def test_frame_scores_identical_to_reference_with_void(reference):
+def test_frame_scores_identical_to_reference_with_void(davis_reference):
     rng = np.random.default_rng(1)
     h, w = 64, 96
     for _ in range(5):
@@ -98,9 +98,9 @@ def test_frame_scores_identical_to_reference_with_void(reference):
             for i in range(3):
                 g = (gt == i + 1)
                 r = (res == j + 1)
-                assert J[j, i] == reference._ref_iou(g[None], r[None],
-                                                     void[None])[0]
-                assert F[j, i] == reference._ref_f_measure(r, g, void)
+                assert J[j, i] == davis_reference._ref_iou(
+                    g[None], r[None], void[None])[0]
+                assert F[j, i] == davis_reference._ref_f_measure(r, g, void)
 
 
 def test_db_statistics_hand_computed():

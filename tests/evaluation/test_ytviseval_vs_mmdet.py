@@ -9,30 +9,14 @@ own ``params.useCats = 0``; ground truth without ``areas`` (the official
 code needs them for ``avg_area``) is given the per-frame mask areas, which
 is what our loader uses then.
 """
-import contextlib
 import copy
-import io
 
 import numpy as np
 import pytest
-from evalhelpers import box, make_gt, make_res
+from evalhelpers import box, make_gt, make_res, mmdet_ytviseval
 from pycocotools import mask as mask_utils
 
 from vcl_mm.evaluation.functional import STAT_NAMES, evaluate_ytvis
-
-
-def _mmdet_stats(gt, results, use_cats, monkeypatch):
-    from mmdet.evaluation.functional import YTVIS, YTVISeval
-    monkeypatch.setattr(np, 'float', float, raising=False)
-    gt, results = copy.deepcopy(gt), copy.deepcopy(results)
-    with contextlib.redirect_stdout(io.StringIO()):
-        api = YTVIS(gt)
-        ev = YTVISeval(api, api.loadRes(results), 'segm')
-        ev.params.useCats = int(use_cats)
-        ev.evaluate()
-        ev.accumulate()
-        ev.summarize()
-    return np.asarray(ev.stats), ev.eval['precision'], ev.eval['recall']
 
 
 def _same(ours, peer):
@@ -52,7 +36,7 @@ def test_random_cases_identical_to_mmdet_ytviseval(bench, seed,
         seed, num_videos=10, frames=(3, 8), size=(120, 200), preds=8)
     for agnostic in (True, False):
         ours = evaluate_ytvis(gt, res, class_agnostic=agnostic)
-        _same(ours, _mmdet_stats(gt, res, not agnostic, monkeypatch))
+        _same(ours, mmdet_ytviseval(gt, res, not agnostic, monkeypatch))
 
 
 def test_hand_cases_identical_to_mmdet_ytviseval(monkeypatch):
@@ -80,7 +64,7 @@ def test_hand_cases_identical_to_mmdet_ytviseval(monkeypatch):
     for agnostic in (True, False):
         _same(
             evaluate_ytvis(gt, res, class_agnostic=agnostic),
-            _mmdet_stats(gt, res, not agnostic, monkeypatch))
+            mmdet_ytviseval(gt, res, not agnostic, monkeypatch))
 
 
 def test_ground_truth_without_areas_uses_mask_areas(bench, monkeypatch):
@@ -99,4 +83,4 @@ def test_ground_truth_without_areas_uses_mask_areas(bench, monkeypatch):
                 mask_utils.area(mask_utils.frPyObjects(s, *s['size'])))
             for s in a['segmentations']
         ]
-    _same(ours, _mmdet_stats(peer_gt, res, False, monkeypatch))
+    _same(ours, mmdet_ytviseval(peer_gt, res, False, monkeypatch))
