@@ -28,6 +28,7 @@ mmdet (when mmdet is installed the extractors also register there).
 import argparse
 import os
 import os.path as osp
+import sys
 
 from vcl_mm.maskcut.config import KeyValueAction, load_maskcut_config
 from vcl_mm.utils import InputError
@@ -211,7 +212,25 @@ def main(argv=None):
         args.launcher, args.device)
     from vcl_mm.maskcut import run_maskcut
     try:
-        summary = run_maskcut(
+        summary = _run(run_maskcut, args, model, maskcut, engine, rank,
+                       world_size, device, barrier)
+    finally:
+        if barrier is not None:
+            import torch.distributed as dist
+            dist.destroy_process_group()
+    if summary is not None:
+        print(format_summary(summary))
+    elif args.launcher == 'slurm-array':
+        print(f'MaskCut: shard {rank} of {world_size} done; other shards '
+              f'are still running, the last to finish writes {args.out}')
+
+
+def _run(run_maskcut, args, model, maskcut, engine, rank, world_size, device,
+         barrier):
+    """run_maskcut; Ctrl-C ends with one line and exit status 130 (the
+    finished images are kept: the engine wrote them before returning)."""
+    try:
+        return run_maskcut(
             model,
             maskcut,
             args.input,
@@ -224,15 +243,11 @@ def main(argv=None):
             barrier=barrier,
             progress=not args.no_progress,
             merge_when_complete=args.launcher == 'slurm-array')
-    finally:
-        if barrier is not None:
-            import torch.distributed as dist
-            dist.destroy_process_group()
-    if summary is not None:
-        print(format_summary(summary))
-    elif args.launcher == 'slurm-array':
-        print(f'MaskCut: shard {rank} of {world_size} done; other shards '
-              f'are still running, the last to finish writes {args.out}')
+    except KeyboardInterrupt:
+        print(f'\nMaskCut interrupted; the finished images are kept in '
+              f'{args.out}.parts/: run the same command again to finish',
+              file=sys.stderr)
+        sys.exit(130)
 
 
 if __name__ == '__main__':
