@@ -53,8 +53,7 @@ def write_images(folder, num, seed):
     rng = np.random.default_rng(seed)
     for i in range(num):
         img, _ = render_image(rng, 375, 500, int(rng.integers(1, 4)))
-        Image.fromarray(img).save(osp.join(folder, f'{i:04d}.jpg'),
-                                  quality=90)
+        Image.fromarray(img).save(osp.join(folder, f'{i:04d}.jpg'), quality=90)
 
 
 def run_engine(folder, out, engine_cfg):
@@ -83,8 +82,10 @@ def engines(args):
                             dict(common, pipelined=False))
         piped = run_engine(
             folder, osp.join(tmp, 'piped.json'),
-            dict(common, num_workers=args.workers[0],
-                 post_workers=args.workers[1]))
+            dict(
+                common,
+                num_workers=args.workers[0],
+                post_workers=args.workers[1]))
         with open(osp.join(tmp, 'serial.json'), 'rb') as f:
             same = f.read()
         with open(osp.join(tmp, 'piped.json'), 'rb') as f:
@@ -100,8 +101,8 @@ def engines(args):
         print(f'{stage:<12} '
               f'{serial["stage_seconds_per_image"].get(stage, 0.):12.3f} '
               f'{piped["stage_seconds_per_image"].get(stage, 0.):15.3f}')
-    workers = dict(read=args.workers[0] or 1, device=1,
-                   pool=args.workers[1] or 1)
+    workers = dict(
+        read=args.workers[0] or 1, device=1, pool=args.workers[1] or 1)
     serial_rate = serial['shard_processed'] / serial['shard_seconds']
     piped_rate = piped['shard_processed'] / piped['shard_seconds']
     print(f'\nserial:    {serial_rate:.3f} images/s')
@@ -117,8 +118,8 @@ def engines(args):
         slowest = max(per_worker, key=per_worker.get)
         bound = 1. / per_worker[slowest]
         ratio = piped_rate / bound
-        print(f'stage times of the {name}: per worker ' + ', '.join(
-            f'{g} {s:.3f} s' for g, s in per_worker.items()) +
+        print(f'stage times of the {name}: per worker ' +
+              ', '.join(f'{g} {s:.3f} s' for g, s in per_worker.items()) +
               f'; slowest: {slowest}, bound {bound:.3f} images/s; '
               f'pipelined / bound = {ratio:.2f} (target >= {TARGET})')
         if name == 'pipelined run':
@@ -173,11 +174,16 @@ def merge_memory(args):
         size = sum(os.path.getsize(p) for p in files) / 2**20
         result = {}
         for mode in ('imports', 'stream', 'memory'):
-            proc = subprocess.run(
-                [sys.executable, '-c', MERGE_CHILD, mode, tmp,
-                 osp.join(tmp, mode + '.json'), osp.join(tmp, 'names.txt')],
-                cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT),
-                capture_output=True, text=True, check=True)
+            proc = subprocess.run([
+                sys.executable, '-c', MERGE_CHILD, mode, tmp,
+                osp.join(tmp, mode + '.json'),
+                osp.join(tmp, 'names.txt')
+            ],
+                                  cwd=ROOT,
+                                  env=dict(os.environ, PYTHONPATH=ROOT),
+                                  capture_output=True,
+                                  text=True,
+                                  check=True)
             result[mode] = [float(v) for v in proc.stdout.split()]
         with open(osp.join(tmp, 'stream.json'), 'rb') as f:
             stream = f.read()
@@ -200,7 +206,10 @@ def main():
     parser.add_argument('--images', type=int, default=8)
     parser.add_argument('--batch-size', type=int, default=2)
     parser.add_argument(
-        '--workers', type=int, nargs=2, default=(1, 1),
+        '--workers',
+        type=int,
+        nargs=2,
+        default=(1, 1),
         metavar=('LOADERS', 'POOL'))
     parser.add_argument('--merge-images', type=int, default=100000)
     parser.add_argument('--seed', type=int, default=0)

@@ -131,8 +131,8 @@ def slurm_array_shard():
         InputError: not inside a slurm array job.
     """
     env = os.environ
-    if 'SLURM_ARRAY_TASK_ID' not in env or (
-            'SLURM_ARRAY_TASK_COUNT' not in env):
+    if 'SLURM_ARRAY_TASK_ID' not in env or ('SLURM_ARRAY_TASK_COUNT'
+                                            not in env):
         raise InputError('--launcher slurm-array needs SLURM_ARRAY_TASK_ID '
                          'and SLURM_ARRAY_TASK_COUNT (submit with sbatch '
                          '--array=0-N), or drop --launcher')
@@ -180,8 +180,8 @@ def format_summary(s):
     lines = [
         f'MaskCut: {s["images"]} images, {s["labelled"]} labelled with '
         f'{s["masks"]} masks ({s.get("without_masks", 0)} of them with '
-        f'none), {s["skipped"]} skipped' +
-        (f' ({kinds})' if kinds else '') + f' -> {s["out"]}',
+        f'none), {s["skipped"]} skipped' + (f' ({kinds})' if kinds else '') +
+        f' -> {s["out"]}',
         f'skipped images and reasons: {s["skipped_file"]}',
         f'this run: {s["processed"]} images in {s["seconds"]:.1f} s '
         f'({s["images_per_second"]:.2f} images/s), {s["resumed"]} '
@@ -244,9 +244,10 @@ def _run(run_maskcut, args, model, maskcut, engine, rank, world_size, device,
             progress=not args.no_progress,
             merge_when_complete=args.launcher == 'slurm-array')
     except KeyboardInterrupt:
-        print(f'\nMaskCut interrupted; the finished images are kept in '
-              f'{args.out}.parts/: run the same command again to finish',
-              file=sys.stderr)
+        print(
+            f'\nMaskCut interrupted; the finished images are kept in '
+            f'{args.out}.parts/: run the same command again to finish',
+            file=sys.stderr)
         sys.exit(130)
 
 

@@ -35,9 +35,12 @@ import numpy as np
 import torch
 from PIL import Image
 
-SIZES = dict(full=dict(arch='base', fixed=480, image=(375, 500)),
-             tiny=dict(arch=dict(embed_dims=32, num_layers=2, num_heads=2),
-                       fixed=64, image=(48, 64)))
+SIZES = dict(
+    full=dict(arch='base', fixed=480, image=(375, 500)),
+    tiny=dict(
+        arch=dict(embed_dims=32, num_layers=2, num_heads=2),
+        fixed=64,
+        image=(48, 64)))
 OPTIONAL = ('timm', 'scipy', 'pycocotools', 'pydensecrf', 'mmengine', 'mmcv',
             'mmdet')
 
@@ -80,10 +83,15 @@ def device_stages(args, size, dtype, batch, images, device):
     from vcl_mm.maskcut.pipeline import MaskCutPipeline, resize_fixed
     from vcl_mm.maskcut.refine import CRF_DEFAULTS, upsample_patch_masks
     extractor = DinoViTKeyExtractor(
-        arch=size['arch'], patch_size=8, random_init=True,
+        arch=size['arch'],
+        patch_size=8,
+        random_init=True,
         autocast_dtype=None if dtype == 'float32' else dtype)
     pipe = MaskCutPipeline(
-        extractor, fixed_size=size['fixed'], tau=args.tau, device=device,
+        extractor,
+        fixed_size=size['fixed'],
+        tau=args.tau,
+        device=device,
         crf=dict(CRF_DEFAULTS, backend='torch'))
     fixed = np.stack([
         resize_fixed(images[i % len(images)], size['fixed'])
@@ -107,10 +115,11 @@ def device_stages(args, size, dtype, batch, images, device):
         peak_gpu_mib=peak_mib(device))
     if dtype == 'float32' and have('pydensecrf'):
         from vcl_mm.maskcut.refine import crf_refine
-        params = {k: v for k, v in CRF_DEFAULTS.items()
-                  if k not in ('min_iou', 'backend')}
-        ups = [upsample_patch_masks(m, fixed.shape[1:3])
-               for m in masks[:2]]
+        params = {
+            k: v
+            for k, v in CRF_DEFAULTS.items() if k not in ('min_iou', 'backend')
+        }
+        ups = [upsample_patch_masks(m, fixed.shape[1:3]) for m in masks[:2]]
         pairs = [(img, m) for img, up in zip(fixed, ups) for m in up][:4]
         t = time.perf_counter()
         for img, m in pairs:
@@ -124,20 +133,31 @@ def whole_job(args, size, dtype, batch, folder, device):
     """images/s of run_maskcut on the folder (pipelined, torch CRF)."""
     from vcl_mm.maskcut.engine import run_maskcut
     from vcl_mm.maskcut.refine import CRF_DEFAULTS
-    model = dict(type='DinoViTKeyExtractor', arch=size['arch'],
-                 patch_size=8, random_init=True,
-                 autocast_dtype=None if dtype == 'float32' else dtype)
-    maskcut = dict(fixed_size=size['fixed'], tau=args.tau,
-                   crf=dict(CRF_DEFAULTS, backend='torch'))
+    model = dict(
+        type='DinoViTKeyExtractor',
+        arch=size['arch'],
+        patch_size=8,
+        random_init=True,
+        autocast_dtype=None if dtype == 'float32' else dtype)
+    maskcut = dict(
+        fixed_size=size['fixed'],
+        tau=args.tau,
+        crf=dict(CRF_DEFAULTS, backend='torch'))
     with tempfile.TemporaryDirectory() as tmp:
         if device.type == 'cuda':
             torch.cuda.reset_peak_memory_stats(device)
         summary = run_maskcut(
-            model, maskcut, folder, osp.join(tmp, 'out.json'),
-            engine_cfg=dict(batch_size=batch, flush_every=500,
-                            num_workers=args.workers[0],
-                            post_workers=args.workers[1]),
-            device=str(device), progress=False)
+            model,
+            maskcut,
+            folder,
+            osp.join(tmp, 'out.json'),
+            engine_cfg=dict(
+                batch_size=batch,
+                flush_every=500,
+                num_workers=args.workers[0],
+                post_workers=args.workers[1]),
+            device=str(device),
+            progress=False)
     return dict(
         images_per_s=summary['shard_processed'] / summary['shard_seconds'],
         job_images_per_s=summary['images_per_second'],
@@ -150,19 +170,27 @@ def whole_job(args, size, dtype, batch, folder, device):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--device', default='cuda')
-    parser.add_argument('--tiny', action='store_true',
-                        help='small ViT and images (a quick check)')
-    parser.add_argument('--batch-sizes', type=int, nargs='+',
-                        default=[1, 8, 32])
-    parser.add_argument('--dtypes', nargs='+',
-                        default=['float32', 'bfloat16'])
-    parser.add_argument('--images', type=int, default=128,
-                        help='images of the whole-job runs')
+    parser.add_argument(
+        '--tiny',
+        action='store_true',
+        help='small ViT and images (a quick check)')
+    parser.add_argument(
+        '--batch-sizes', type=int, nargs='+', default=[1, 8, 32])
+    parser.add_argument('--dtypes', nargs='+', default=['float32', 'bfloat16'])
+    parser.add_argument(
+        '--images', type=int, default=128, help='images of the whole-job runs')
     parser.add_argument('--repeats', type=int, default=3)
-    parser.add_argument('--tau', type=float, default=0.75,
-                        help='random keys are alike: a high tau gives masks')
-    parser.add_argument('--workers', type=int, nargs=2, default=(None, None),
-                        metavar=('LOADERS', 'POOL'))
+    parser.add_argument(
+        '--tau',
+        type=float,
+        default=0.75,
+        help='random keys are alike: a high tau gives masks')
+    parser.add_argument(
+        '--workers',
+        type=int,
+        nargs=2,
+        default=(None, None),
+        metavar=('LOADERS', 'POOL'))
     parser.add_argument('--out', default=os.environ.get('OUT'))
     args = parser.parse_args()
     if args.tiny:
@@ -171,11 +199,14 @@ def main():
         args.repeats = 1
     size = SIZES['tiny' if args.tiny else 'full']
     device = torch.device(args.device)
-    env = dict(python=platform.python_version(), torch=torch.__version__,
-               device=(torch.cuda.get_device_name(device)
-                       if device.type == 'cuda' else platform.processor()),
-               cpus=len(os.sched_getaffinity(0)),
-               modules={m: have(m) for m in OPTIONAL})
+    env = dict(
+        python=platform.python_version(),
+        torch=torch.__version__,
+        device=(torch.cuda.get_device_name(device)
+                if device.type == 'cuda' else platform.processor()),
+        cpus=len(os.sched_getaffinity(0)),
+        modules={m: have(m)
+                 for m in OPTIONAL})
     print('environment:', json.dumps(env))
     try:
         import vcl_mm.maskcut  # noqa: F401
@@ -185,8 +216,8 @@ def main():
     rng = np.random.default_rng(0)
     images = [draw_image(rng, *size['image']) for _ in range(8)]
     notes = []
-    results = dict(environment=env, args=vars(args), stages={}, job={},
-                   notes=notes)
+    results = dict(
+        environment=env, args=vars(args), stages={}, job={}, notes=notes)
     if not have('pydensecrf'):
         notes.append('pydensecrf is not installed: no pydensecrf timing')
     if not have('pycocotools'):
@@ -200,13 +231,14 @@ def main():
             for batch in args.batch_sizes:
                 key = f'{dtype} b{batch}'
                 t = time.perf_counter()
-                results['stages'][key] = device_stages(
-                    args, size, dtype, batch, images, device)
+                results['stages'][key] = device_stages(args, size, dtype,
+                                                       batch, images, device)
                 if have('pycocotools'):
                     results['job'][key] = whole_job(args, size, dtype, batch,
                                                     tmp, device)
-                print(f'{key}: done in {time.perf_counter() - t:.1f} s',
-                      flush=True)
+                print(
+                    f'{key}: done in {time.perf_counter() - t:.1f} s',
+                    flush=True)
                 save(args.out, results)  # what is done survives a timeout
     print(f'\n{"run":<14} {"job img/s":>9} {"keys ms/img":>11} '
           f'{"NCut ms/img":>11} {"torch CRF ms/mask":>17} '
@@ -214,8 +246,11 @@ def main():
     for key, st in results['stages'].items():
         job = results['job'].get(key, {})
         fmt = (lambda v, k=1e3: f'{v * k:.1f}' if v is not None else '-')
-        peak = max([p for p in (st['peak_gpu_mib'], job.get('peak_gpu_mib'))
-                    if p is not None], default=None)
+        peak = max([
+            p for p in (st['peak_gpu_mib'], job.get('peak_gpu_mib'))
+            if p is not None
+        ],
+                   default=None)
         print(f'{key:<14} {fmt(job.get("images_per_s"), 1):>9} '
               f'{fmt(st["keys_s_per_image"]):>11} '
               f'{fmt(st["ncut_s_per_image"]):>11} '

@@ -264,19 +264,20 @@ runpy.run_path('tools/maskcut.py', run_name='__main__')
 def test_cli_runs_without_mmcv_mmdet_mmengine(job, tmp_path):
     """issue 14, item 4: the cut stage needs torch and friends only."""
     out = tmp_path / 'torch_only.json'
-    proc = subprocess.run(
-        [
-            sys.executable, '-c', BLOCK_OPENMMLAB, '--input',
-            str(job / 'imgs'), '--out',
-            str(out), '--config',
-            str(job / 'tiny.py'), '--device', 'cpu', '--no-progress',
-            '--cfg-options', 'engine.num_workers=1', 'engine.post_workers=1'
-        ],
-        cwd=ROOT,
-        env=dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='1'),
-        capture_output=True,
-        text=True,
-        timeout=300)
+    proc = subprocess.run([
+        sys.executable, '-c', BLOCK_OPENMMLAB, '--input',
+        str(job / 'imgs'), '--out',
+        str(out), '--config',
+        str(job / 'tiny.py'), '--device', 'cpu', '--no-progress',
+        '--cfg-options', 'engine.num_workers=1', 'engine.post_workers=1'
+    ],
+                          cwd=ROOT,
+                          env=dict(
+                              os.environ, PYTHONPATH=ROOT,
+                              OMP_NUM_THREADS='1'),
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert 'MaskCut: 4 images' in proc.stdout
     reference = tmp_path / 'reference.json'
@@ -309,17 +310,19 @@ def test_cli_slurm_array_shards_merge_when_the_last_finishes(
 def test_gpu_benchmark_script_runs_on_cpu(tmp_path):
     """benchmarks/gpu/maskcut_gpu.sh in its quick CPU mode (so the GPU
     script is known to work before it reaches a GPU)."""
-    proc = subprocess.run(
-        [
-            'bash', 'benchmarks/gpu/maskcut_gpu.sh', '--device', 'cpu',
-            '--tiny', '--dtypes', 'float32', '--out',
-            str(tmp_path)
-        ],
-        cwd=ROOT,
-        env=dict(os.environ, PYTHON=sys.executable, OMP_NUM_THREADS='1'),
-        capture_output=True,
-        text=True,
-        timeout=280)
+    proc = subprocess.run([
+        'bash', 'benchmarks/gpu/maskcut_gpu.sh', '--device', 'cpu', '--tiny',
+        '--dtypes', 'float32', '--out',
+        str(tmp_path)
+    ],
+                          cwd=ROOT,
+                          env=dict(
+                              os.environ,
+                              PYTHON=sys.executable,
+                              OMP_NUM_THREADS='1'),
+                          capture_output=True,
+                          text=True,
+                          timeout=280)
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads((tmp_path / 'maskcut_gpu.json').read_text())
     stages = result['stages']['float32 b1']
@@ -328,8 +331,7 @@ def test_gpu_benchmark_script_runs_on_cpu(tmp_path):
     assert 'job img/s' in proc.stdout
 
 
-def test_ctrl_c_keeps_finished_images_and_resumes_to_the_same_json(
-        tmp_path):
+def test_ctrl_c_keeps_finished_images_and_resumes_to_the_same_json(tmp_path):
     """Ctrl-C during a pipelined run: exit 130 with one line, the finished
     batches (and those in the CRF pool) are written; the same command
     again gives the uninterrupted JSON."""
@@ -349,8 +351,12 @@ def test_ctrl_c_keeps_finished_images_and_resumes_to_the_same_json(
     ]
     env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='1')
     proc = subprocess.Popen(
-        cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True)
+        cmd,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True)
     parts = str(out) + '.parts/r*.json'
     deadline = time.time() + 200
     while len(glob.glob(parts)) < 2 and proc.poll() is None:

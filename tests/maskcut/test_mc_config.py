@@ -22,8 +22,10 @@ OPTIONS = {
 }
 
 
-@pytest.mark.parametrize('text', list(OPTIONS.values()) + [
-    'True', '"quoted"', '1e-3', '[a, [b, (1, 2)]]', '(1,)', 'a=b'])
+@pytest.mark.parametrize(
+    'text',
+    list(OPTIONS.values()) +
+    ['True', '"quoted"', '1e-3', '[a, [b, (1, 2)]]', '(1,)', 'a=b'])
 def test_values_parse_as_mmengine_does(text):
     from mmengine.config import DictAction
     assert parse_value(text) == DictAction._parse_iterable(text)
@@ -50,8 +52,8 @@ def test_delete_and_errors(tmp_path):
     child.write_text("_base_ = 'base.py'\nimport os\n"
                      "model = dict(arch=dict(_delete_=True, f=3))\n")
     cfg = load_maskcut_config(str(child))
-    assert cfg == dict(model=dict(type='A', arch=dict(f=3)),
-                       engine=dict(batch_size=2))
+    assert cfg == dict(
+        model=dict(type='A', arch=dict(f=3)), engine=dict(batch_size=2))
     with pytest.raises(InputError, match='config not found'):
         load_maskcut_config(str(tmp_path / 'nope.py'))
     bad = tmp_path / 'bad.py'

@@ -16,7 +16,6 @@ from vcl_mm.utils import InputError
 COLOUR_MODEL = COLOUR_MODEL_CFG
 SIZES = [(120, 160), (160, 120), (100, 100), (90, 150)]
 
-
 #: the two engines (the pipelined one with a worker of each kind)
 ENGINES = dict(
     serial=dict(pipelined=False),
@@ -231,8 +230,7 @@ def test_bad_inputs_are_listed_with_reasons(tmp_path, mode):
     (folder / 'junk.png').write_bytes(b'\x89PNG garbage')
     Image.fromarray(rgb[:10, :12]).save(folder / 'tiny.png')
     out = tmp_path / 'out.json'
-    summary = run(
-        folder, out, mode, skipped_file=str(tmp_path / 'skip.tsv'))
+    summary = run(folder, out, mode, skipped_file=str(tmp_path / 'skip.tsv'))
     assert summary['images'] == 9
     assert summary['skipped_by_kind'] == {
         'too small': 1,

@@ -24,8 +24,11 @@ def fake_parts(folder, num_images=600, ranks=3, flush_every=4, seed=0):
             h, w = (int(v) for v in rng.integers(20, 60, 2))
             kind = rng.random()
             if kind < 0.1:
-                pending.append(dict(file_name=name, skip='unreadable',
-                                    detail='decoding failed: x'))
+                pending.append(
+                    dict(
+                        file_name=name,
+                        skip='unreadable',
+                        detail='decoding failed: x'))
             else:
                 k = 0 if kind < 0.2 else int(rng.integers(1, 4))
                 masks = np.zeros((k, h, w), bool)
@@ -39,8 +42,10 @@ def fake_parts(folder, num_images=600, ranks=3, flush_every=4, seed=0):
                 store.write(rank, pending)
                 pending = []
         store.write(rank, pending)
-    store.write(9, [rle_record(names[5], 10, 10, []),
-                    rle_record('gone.JPEG', 10, 10, [])])
+    store.write(9, [
+        rle_record(names[5], 10, 10, []),
+        rle_record('gone.JPEG', 10, 10, [])
+    ])
     return ImageList(str(folder), names), store
 
 
@@ -67,8 +72,9 @@ def test_streaming_merge_writes_the_in_memory_bytes(tmp_path):
 def test_streaming_merge_refuses_missing_images(tmp_path):
     listing, store = fake_parts(tmp_path / 'parts', num_images=30)
     listing.files.append('never_done.JPEG')
-    with pytest.raises(RuntimeError, match='1 images have no result.*'
-                       'never_done'):
+    with pytest.raises(
+            RuntimeError, match='1 images have no result.*'
+            'never_done'):
         merge_parts(listing, store, str(tmp_path / 'x.json'))
     assert not (tmp_path / 'x.json').exists()
 
@@ -80,5 +86,5 @@ def test_merge_of_nothing_but_skips(tmp_path):
     listing = ImageList(str(tmp_path), ['a.jpg'])
     merge_parts(listing, store, str(tmp_path / 'new.json'))
     merge_parts_in_memory(listing, store, str(tmp_path / 'old.json'))
-    assert (tmp_path / 'new.json').read_bytes() == (
-        tmp_path / 'old.json').read_bytes()
+    assert (tmp_path / 'new.json').read_bytes() == (tmp_path /
+                                                    'old.json').read_bytes()

@@ -78,8 +78,10 @@ def test_pool_error_names_the_image_and_keeps_finished_batches(
 
     _fail_for_height(monkeypatch, 100, boom)  # 002.jpg, the third image
     out = tmp_path / 'e.json'
-    with pytest.raises(RuntimeError, match=r'of 002\.jpg failed: '
-                       'ValueError: bad CRF input'):
+    with pytest.raises(
+            RuntimeError,
+            match=r'of 002\.jpg failed: '
+            'ValueError: bad CRF input'):
         run(scenes, out, batch_size=1, num_workers=1, post_workers=1)
     from vcl_mm.maskcut.parts import PartStore
     done = PartStore(str(out) + '.parts', {}).load()
@@ -94,7 +96,10 @@ def test_pool_error_names_the_image_and_keeps_finished_batches(
 def test_dead_pool_worker_is_reported(scenes, tmp_path, monkeypatch):
     _fail_for_height(monkeypatch, 100, lambda: os._exit(3))
     with pytest.raises(RuntimeError, match='worker died'):
-        run(scenes, tmp_path / 'd.json', batch_size=1, num_workers=0,
+        run(scenes,
+            tmp_path / 'd.json',
+            batch_size=1,
+            num_workers=0,
             post_workers=1)
 
 
@@ -107,14 +112,15 @@ def test_reader_error_names_the_image(scenes, tmp_path, monkeypatch):
         return real(path, *args)
 
     monkeypatch.setattr(reader, 'load_image', flaky)
-    with pytest.raises(RuntimeError, match=r'could not read .*003\.jpg: '
-                       'MemoryError'):
+    with pytest.raises(
+            RuntimeError, match=r'could not read .*003\.jpg: '
+            'MemoryError'):
         run(scenes, tmp_path / 'r.json', num_workers=1, post_workers=0)
 
 
 def test_default_workers_from_the_machine(monkeypatch):
-    monkeypatch.setattr(os, 'sched_getaffinity', lambda pid: set(range(16)),
-                        raising=False)
+    monkeypatch.setattr(
+        os, 'sched_getaffinity', lambda pid: set(range(16)), raising=False)
     monkeypatch.delenv('LOCAL_WORLD_SIZE', raising=False)
     assert engine.default_workers('pydensecrf') == (3, 12)
     assert engine.default_workers('torch') == (7, 8)

@@ -26,8 +26,7 @@ DESCRIPTION = 'MaskCut pseudo-labels (vcl_mm)'
 def make_image(image_id, file_name, width, height):
     """A COCO image entry."""
     return dict(
-        id=image_id, file_name=file_name, width=int(width),
-        height=int(height))
+        id=image_id, file_name=file_name, width=int(width), height=int(height))
 
 
 def make_annotation(rle, ann_id, image_id):

@@ -27,8 +27,9 @@ import types
 
 from vcl_mm.utils import InputError
 
-__all__ = ['load_maskcut_config', 'parse_value', 'KeyValueAction',
-           'merge_into']
+__all__ = [
+    'load_maskcut_config', 'parse_value', 'KeyValueAction', 'merge_into'
+]
 
 _DELETE = '_delete_'
 
@@ -127,9 +128,8 @@ def _read_file(path):
     names = runpy.run_path(path)
     cfg = {
         k: v
-        for k, v in names.items()
-        if not k.startswith('__') and not isinstance(
-            v, (types.ModuleType, types.FunctionType, type))
+        for k, v in names.items() if not k.startswith('__')
+        and not isinstance(v, (types.ModuleType, types.FunctionType, type))
     }
     bases = cfg.pop('_base_', [])
     bases = [bases] if isinstance(bases, str) else list(bases)

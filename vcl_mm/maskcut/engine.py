@@ -123,8 +123,8 @@ def run_shard(pipeline,
             for name in batch:
                 try:
                     loaded.append(
-                        load_image(listing.path(name), min_size,
-                                   exif_transpose))
+                        load_image(
+                            listing.path(name), min_size, exif_transpose))
                     names.append(name)
                 except SkipImage as err:
                     pending.append(skip_record(name, err.kind, err.detail))
@@ -179,8 +179,8 @@ def run_shard_pipelined(pipeline,
     start = time.perf_counter()
     bar = _progress_bar(batches, rank, world_size, progress)
     try:
-        stats = run(pipeline, batches, listing, store, rank=rank, bar=bar,
-                    **kwargs)
+        stats = run(
+            pipeline, batches, listing, store, rank=rank, bar=bar, **kwargs)
     finally:
         bar.close()
     return dict(
@@ -199,7 +199,10 @@ def _weights_identity(model_cfg):
     return [osp.abspath(path), stat.st_size, stat.st_mtime_ns]
 
 
-def run_settings(model_cfg, maskcut_cfg, source, min_size,
+def run_settings(model_cfg,
+                 maskcut_cfg,
+                 source,
+                 min_size,
                  exif_transpose=False):
     """What a run's results depend on (stored in ``meta.json``)."""
     return dict(
@@ -267,9 +270,9 @@ def run_maskcut(model_cfg,
     exif = bool(engine_cfg.get('exif_transpose', False))
     check_outputs(out, skipped_file)
     listing = list_images(source)
-    store = PartStore(out + '.parts',
-                      run_settings(model_cfg, maskcut_cfg, source, min_size,
-                                   exif))
+    store = PartStore(
+        out + '.parts',
+        run_settings(model_cfg, maskcut_cfg, source, min_size, exif))
     store.check_settings()
     extractor = build_extractor(model_cfg)
     pipeline = MaskCutPipeline(extractor, device=device, **maskcut_cfg)

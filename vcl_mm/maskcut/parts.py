@@ -25,8 +25,8 @@ from vcl_mm.utils.files import atomic_text_file
 from .coco_io import encode_mask, write_coco_streaming, write_json_atomic
 
 __all__ = [
-    'PartStore', 'image_record', 'rle_record', 'skip_record',
-    'check_outputs', 'merge_parts', 'skipped_path'
+    'PartStore', 'image_record', 'rle_record', 'skip_record', 'check_outputs',
+    'merge_parts', 'skipped_path'
 ]
 
 
@@ -184,8 +184,8 @@ class _Index:
                     self.num_masks[i] = len(rec['masks'])
         self.labelled = np.flatnonzero(self.file_of >= 0)
         if self.skipped:
-            self.labelled = np.setdiff1d(
-                self.labelled, np.fromiter(self.skipped, np.int64))
+            self.labelled = np.setdiff1d(self.labelled,
+                                         np.fromiter(self.skipped, np.int64))
 
     def mask_lists(self, store):
         """The labelled images' RLE lists in listing order, reading each
@@ -193,8 +193,7 @@ class _Index:
         out (so memory holds about as many part files as interleave in
         the listing, e.g. one per rank)."""
         with_masks = self.labelled[self.num_masks[self.labelled] > 0]
-        left = np.bincount(self.file_of[with_masks], minlength=len(
-            self.files))
+        left = np.bincount(self.file_of[with_masks], minlength=len(self.files))
         cache = {}
         for i in self.labelled:
             if not self.num_masks[i]:
@@ -235,8 +234,9 @@ def merge_parts(listing, store, out, skipped_file=None):
             'again to finish')
     names = listing.files
     _, num_masks = write_coco_streaming(
-        out, ((names[i], index.width[i], index.height[i])
-              for i in index.labelled), index.mask_lists(store))
+        out,
+        ((names[i], index.width[i], index.height[i]) for i in index.labelled),
+        index.mask_lists(store))
     skipped = [index.skipped[i] for i in sorted(index.skipped)]
     skipped_file = skipped_file or skipped_path(out)
     with atomic_text_file(skipped_file) as f:

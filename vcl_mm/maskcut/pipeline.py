@@ -139,19 +139,28 @@ class MaskCutPipeline:
         self._tick('resize', t)
         refined = self.refine_batch(fixed, self.patch_masks(fixed))
         return [
-            masks_at_size(small, masks, self.crf, *img.shape[:2],
-                          self.timings, refined=True)
+            masks_at_size(
+                small,
+                masks,
+                self.crf,
+                *img.shape[:2],
+                self.timings,
+                refined=True)
             for img, small, masks in zip(images, fixed, refined)
         ]
 
 
 def resize_fixed(rgb, size):
     """(H, W, 3) uint8 -> (size, size, 3) uint8, LANCZOS as upstream."""
-    return np.asarray(Image.fromarray(rgb).resize((size, size),
-                                                  Image.LANCZOS))
+    return np.asarray(Image.fromarray(rgb).resize((size, size), Image.LANCZOS))
 
 
-def masks_at_size(small, masks, crf, height, width, timings=None,
+def masks_at_size(small,
+                  masks,
+                  crf,
+                  height,
+                  width,
+                  timings=None,
                   refined=False):
     """MaskCut's last steps for one image: upsampling (and CRF) at the
     fixed size, then resizing back (both engines and the CRF pool run this).

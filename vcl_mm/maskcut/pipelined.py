@@ -75,8 +75,10 @@ def _finish_in_flight(queue, pool):
     futures = [f for batch in queue for f in batch.futures]
     if not futures or all(f.done() for f in futures):
         return
-    print(f'MaskCut: stopping; finishing the {len(futures)} images in the '
-          'CRF pool first (Ctrl-C again to drop them)', file=sys.stderr)
+    print(
+        f'MaskCut: stopping; finishing the {len(futures)} images in the '
+        'CRF pool first (Ctrl-C again to drop them)',
+        file=sys.stderr)
     try:
         wait(futures)
     except KeyboardInterrupt:
@@ -153,8 +155,8 @@ def run_shard_pipelined(pipeline,
             if bar is not None:
                 bar.update(len(batch.item['names']))
         now = time.perf_counter()
-        if len(pending) >= flush_every or (
-                pending and now - last_flush[0] >= flush_seconds):
+        if len(pending) >= flush_every or (pending and now - last_flush[0]
+                                           >= flush_seconds):
             store.write(rank, pending)
             pending.clear()
             last_flush[0] = now
@@ -174,8 +176,9 @@ def run_shard_pipelined(pipeline,
                 futures = [
                     pool.submit(post_image, name, np.array(small), m, crf, h,
                                 w, device_crf)
-                    for name, small, m, (h, w) in zip(
-                        item['loaded'], fixed, masks, item['shapes'])
+                    for name, small, m, (
+                        h,
+                        w) in zip(item['loaded'], fixed, masks, item['shapes'])
                 ]
             queue.append(_Batch(item, futures))
             state['images'] += len(futures)
@@ -189,8 +192,8 @@ def run_shard_pipelined(pipeline,
         if failed:  # keep the batches that did finish
             while queue:
                 batch = queue.popleft()
-                if all(f.done() and not f.cancelled()
-                       and f.exception() is None for f in batch.futures):
+                if all(f.done() and not f.cancelled() and f.exception() is None
+                       for f in batch.futures):
                     pending.extend(batch.records(timings))
                     state['processed'] += len(batch.item['names'])
         store.write(rank, pending)

@@ -44,8 +44,7 @@ def post_image(name, small, masks, crf, height, width, refined=False):
     """
     timings = defaultdict(float)
     try:
-        out = masks_at_size(small, masks, crf, height, width, timings,
-                            refined)
+        out = masks_at_size(small, masks, crf, height, width, timings, refined)
         t = time.perf_counter()
         rles = [encode_mask(m) for m in out]
         timings['rle'] = time.perf_counter() - t

@@ -39,7 +39,11 @@ class BatchReader(torch.utils.data.Dataset):
             input); the message names the image.
     """
 
-    def __init__(self, batches, listing, fixed_size, min_size=16,
+    def __init__(self,
+                 batches,
+                 listing,
+                 fixed_size,
+                 min_size=16,
                  exif_transpose=False):
         self.batches = batches
         self.listing = listing

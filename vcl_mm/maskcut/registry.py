@@ -14,8 +14,9 @@ try:
 except ImportError:  # a torch-only machine: only this module's registry
     MMDET_MODELS = None
 
-__all__ = ['EXTRACTORS', 'MMDET_MODELS', 'register_extractor',
-           'build_extractor']
+__all__ = [
+    'EXTRACTORS', 'MMDET_MODELS', 'register_extractor', 'build_extractor'
+]
 
 #: type name -> extractor class
 EXTRACTORS = {}
