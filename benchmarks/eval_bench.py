@@ -421,10 +421,17 @@ print('STATS ' + json.dumps([float(v) for v in ev.stats]))
 
 
 def _timed(cmd):
+    """(wall-clock seconds, stdout + stderr, peak RSS in MB) of a child."""
     start = time.perf_counter()
-    out = subprocess.run(
-        cmd, capture_output=True, text=True, check=True, cwd=ROOT)
-    return time.perf_counter() - start, out.stdout
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT)
+    out = proc.stdout.read().decode()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise subprocess.CalledProcessError(proc.returncode, cmd, out)
+    return seconds, out, usage.ru_maxrss / 1024
 
 
 def bench_ytvis_command(num_videos, work_dir=None):
@@ -447,13 +454,13 @@ def bench_ytvis_command(num_videos, work_dir=None):
               f'tracks, {len(results)} predictions, {mb:.0f} MB of JSON '
               f'(generated in {time.perf_counter() - t:.0f} s)')
         del gt, results
-        official_s, out = _timed([
+        official_s, out, official_mb = _timed([
             sys.executable, '-c',
             _OFFICIAL_CMD.format(root=ROOT, gt=gt_path, res=res_path)
         ])
         official = json.loads(out.split('STATS ')[-1])
         stats_path = osp.join(tmp, 'stats.json')
-        ours_s, _ = _timed([
+        ours_s, _, ours_mb = _timed([
             sys.executable,
             osp.join(ROOT, 'tools', 'analysis_tools', 'eval_ytvis.py'), gt_path,
             res_path, '--class-agnostic', '--out', stats_path
@@ -465,6 +472,8 @@ def bench_ytvis_command(num_videos, work_dir=None):
           f'{official_s:6.1f} s | ours (tools/analysis_tools/eval_ytvis.py) '
           f'{ours_s:5.1f} s | {official_s / ours_s:4.1f}x | 12 stats '
           f'identical: {same}')
+    print(f'    peak RSS: official API {official_mb:.0f} MB | ours '
+          f'{ours_mb:.0f} MB')
     print('    ' + '  '.join(f'{k}={ours[k]:.4f}' for k in STAT_NAMES))
     return official_s, ours_s, same
 

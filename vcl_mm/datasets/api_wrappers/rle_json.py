@@ -8,9 +8,10 @@ list to pycocotools' compressed string as ``pycocotools.mask.frPyObjects``
 does (``rleToString``), and hands ``json`` the rest with each such list
 replaced by its index; the counts come back as ``bytes`` together with
 their total run length (to check against height x width) and foreground
-area. Compressed counts strings (results) are left to ``json``, which
-reads them faster than a scan; :func:`rle_string_stats` measures them
-afterwards in one compiled pass. Anything the scanner does not expect
+area. Compressed counts strings are left to ``json`` (a results file has
+its own scanner, :mod:`.results_json`); :func:`rle_string_stats`
+measures them afterwards with :class:`.rle_table.RLETable` (the one
+decoder of compressed counts). Anything the scanner does not expect
 (negative, fractional or too large run lengths, broken JSON) makes it step
 aside: the file is then read by ``json`` as it is.
 """
@@ -18,12 +19,18 @@ import json
 
 import numpy as np
 
+from .results_json import map_buffer
+from .rle_table import RLETable as _Table
+
 try:
     import numba as _nb
 except ImportError:  # pragma: no cover
     _nb = None
 
-__all__ = ['load_rle_json', 'rle_string_stats', 'HAVE_NUMBA']
+__all__ = [
+    'load_rle_json', 'scan_rle_json', 'resolve_counts', 'rle_string_stats',
+    'HAVE_NUMBA'
+]
 
 HAVE_NUMBA = _nb is not None
 
@@ -32,8 +39,7 @@ _OK, _FALLBACK, _GROW = 0, 1, 2
 
 if _nb is not None:
 
-    @_nb.njit('int64(uint8[:], int64, int64, int64)', cache=True,
-              nogil=True)
+    @_nb.njit(cache=True, nogil=True)  # compiled into _scan
     def _put_int(out, o, v, cap):  # pragma: no cover (compiled)
         """Write decimal ``v`` >= 0 at ``out[o:]``; return the new end
         (-1 when ``cap`` is reached)."""
@@ -51,64 +57,33 @@ if _nb is not None:
             out[o + k] = tmp[n - 1 - k]
         return o + n
 
-    @_nb.njit('Tuple((int64, int64, int64))(uint8[:], int64, int64)',
-              cache=True, nogil=True)
-    def _decode_stats(buf, a, e):  # pragma: no cover (compiled)
-        """(total runs, foreground area, ok) of the compressed string
-        ``buf[a:e]`` (pycocotools' ``rleFrString``, uint32 counts)."""
-        p, j = a, 0
-        c1, c2 = np.int64(0), np.int64(0)  # counts j-1, j-2
-        total, area = np.int64(0), np.int64(0)
-        while p < e:
-            x, sh, more, length = np.int64(0), 0, True, 0
-            while more:
-                if p >= e:
-                    return 0, 0, 0  # unfinished number
-                c = np.int64(buf[p]) - 48
-                if c < 0 or c > 63:
-                    return 0, 0, 0
-                length += 1
-                if length > 12:
-                    return 0, 0, 0
-                x |= (c & 0x1f) << sh
-                more = (c & 0x20) != 0
-                p += 1
-                sh += 5
-                if not more and (c & 0x10):
-                    x |= np.int64(-1) << sh
-            if j > 2:
-                x += c2
-            x &= 0xffffffff
-            total += x
-            if j % 2 == 1:
-                area += x
-            c2, c1 = c1, x
-            j += 1
-        return total, area, 1
-
-    @_nb.njit('Tuple((int64[:], int64[:]))(uint8[:], int64[:])', cache=True,
-              nogil=True)
-    def _strings_stats(buf, offs):  # pragma: no cover (compiled)
-        n = len(offs) - 1
-        totals = np.empty(n, np.int64)
-        areas = np.empty(n, np.int64)
-        for k in range(n):
-            t, a, ok = _decode_stats(buf, offs[k], offs[k + 1])
-            totals[k] = t if ok else -1
-            areas[k] = a if ok else 0
-        return totals, areas
+    @_nb.njit('int64(uint8[::1], uint8[::1])', cache=True, nogil=True)
+    def _find(src, key):  # pragma: no cover (compiled)
+        """The first index of ``key`` in ``src``, -1 if absent."""
+        n, m = len(src), len(key)
+        for i in range(n - m + 1):
+            j = 0
+            while j < m and src[i + j] == key[j]:
+                j += 1
+            if j == m:
+                return i
+        return -1
 
     @_nb.njit(
-        'Tuple((int64, int64, int64, int64))(uint8[:], uint8[:], uint8[:],'
-        ' int64[:], int64[:], int64[:])',
+        'Tuple((int64, int64, int64, int64))(uint8[::1], uint8[::1], '
+        'uint8[::1], int64[::1], int64[::1], int64[::1], int64[::1], '
+        'int64[::1])',
         cache=True,
         nogil=True)
-    def _scan(src, out, cbuf, coff, totals, areas):  # pragma: no cover
+    def _scan(src, out, cbuf, coff, totals, areas, first,
+              last):  # pragma: no cover
         """Copy ``src`` to ``out`` with every ``"counts"`` list replaced by
         its index; their compressed strings go to ``cbuf`` (string k is
-        ``cbuf[coff[k]:coff[k + 1]]``). Returns (status, out length,
-        number of counts, cbuf length)."""
+        ``cbuf[coff[k]:coff[k + 1]]``), with their run totals, areas and
+        foreground extents. Returns (status, out length, number of counts,
+        cbuf length)."""
         n, cap_o, cap_c, cap_k = len(src), len(out), len(cbuf), len(totals)
+        lo, hi = np.int64(-1), np.int64(0)
         i, o, k, q = 0, 0, 0, 0
         coff[0] = 0
         while i < n:
@@ -155,6 +130,7 @@ if _nb is not None:
                 idx = 0
                 c1, c2 = np.int64(0), np.int64(0)
                 total, area = np.int64(0), np.int64(0)
+                lo, hi = np.int64(-1), np.int64(0)
                 while True:
                     while p < n and (src[p] == 32 or src[p] == 10
                                      or src[p] == 13 or src[p] == 9):
@@ -197,13 +173,17 @@ if _nb is not None:
                             return _GROW, o, k, q
                         cbuf[q] = c + 48
                         q += 1
-                    total += v
-                    if idx % 2 == 1:
+                    if idx % 2 == 1 and v > 0:
                         area += v
+                        if lo < 0:
+                            lo = total
+                        hi = total + v
+                    total += v
                     c2, c1 = c1, v
                     idx += 1
                 totals[k] = total
                 areas[k] = area
+                first[k], last[k] = max(lo, 0), hi
                 i = p
             else:  # a string (compressed), null, ...: left to json
                 continue
@@ -218,24 +198,12 @@ if _nb is not None:
         return _OK, o, k, q
 
 
-class RLETable:
-    """The counts found by :func:`load_rle_json`.
-
-    Attributes:
-        counts (list[bytes]): compressed counts strings, by index.
-        totals (np.ndarray): (K,) int64 runs' total (-1: invalid string).
-        areas (np.ndarray): (K,) int64 foreground pixels.
-    """
-
-    def __init__(self, counts, totals, areas):
-        self.counts, self.totals, self.areas = counts, totals, areas
-
-
-def _resolve(obj, table, index):
-    """Replace the counts indices of ``obj`` by their bytes, in place;
-    ``index`` maps id(rle dict) -> counts index."""
+def resolve_counts(obj, table, index=None):
+    """Replace the counts rows left by :func:`scan_rle_json` in ``obj`` by
+    their bytes, in place; fills ``index`` (id(rle dict) -> row)."""
+    index = {} if index is None else index
     stack = [obj]
-    counts = table.counts
+    counts = table.all_counts()
     while stack:
         x = stack.pop()
         if type(x) is dict:
@@ -250,47 +218,61 @@ def _resolve(obj, table, index):
             stack.extend(v for v in x if type(v) in (dict, list))
 
 
+def scan_rle_json(path):
+    """Parse a JSON file whose mask counts are the bulk of it, leaving
+    each ``"counts"`` list as its row in a table.
+
+    Returns:
+        tuple: (the parsed object, with each RLE's ``counts`` list replaced
+        by its row (int) in the table, rows 0, 1, ... in file order;
+        :class:`.rle_table.RLETable` of their compressed strings, measured:
+        totals, areas, extents). Without numba, or for input the scanner
+        does not expect (or without counts lists), the plain ``json``
+        result and None.
+    """
+    src = map_buffer(path)
+    if _nb is None:
+        return json.loads(src.tobytes()), None
+    key = np.frombuffer(bytearray(b'"counts"'), np.uint8)
+    at = _find(src, key)
+    if at < 0 or bytes(src[at + 8:at + 32]).lstrip(b' \t\r\n:')[:1] != b'[':
+        return json.loads(src.tobytes()), None  # compressed: json
+    out_cap, c_cap, num = len(src) + 1024, len(src) // 2 + 1024, (
+        len(src) // 64 + 16)
+    while True:
+        out = np.empty(out_cap, np.uint8)
+        cbuf = np.empty(c_cap, np.uint8)
+        coff = np.empty(num + 1, np.int64)
+        stats = [np.empty(num, np.int64) for _ in range(4)]
+        status, o, k, q = _scan(src, out, cbuf, coff, *stats)
+        if status == _GROW:
+            out_cap, c_cap, num = out_cap * 2, c_cap * 4, num * 4
+            continue
+        break
+    if status != _OK:
+        return json.loads(src.tobytes()), None
+    del src
+    obj = json.loads(out[:o].tobytes())
+    del out
+    table = _Table(cbuf[:q].copy(), coff[:k].copy(), coff[1:k + 1].copy())
+    table.totals, table.areas, table.first, table.last = (
+        x[:k].copy() for x in stats)
+    return obj, table
+
+
 def load_rle_json(path):
     """Parse a JSON file whose mask counts are the bulk of it.
 
     Returns:
         tuple: (the parsed object with every RLE's ``counts`` as compressed
-        ``bytes``, :class:`RLETable` or None, dict id(rle dict) -> index in
-        the table). Without numba, or for input the scanner does not
-        expect, the plain ``json`` result, None and {}.
+        ``bytes``, :class:`.rle_table.RLETable` or None, dict id(rle dict)
+        -> row in the table). Without numba, or for input the scanner does
+        not expect, the plain ``json`` result, None and {}.
     """
-    with open(path, 'rb') as f:
-        raw = f.read()
-    if _nb is None:
-        return json.loads(raw), None, {}
-    src = np.frombuffer(bytearray(raw), np.uint8)
-    first = raw.find(b'"counts"')
-    if first < 0 or raw[first + 8:first + 32].lstrip(b' \t\r\n:')[:1] != b'[':
-        return json.loads(raw), None, {}  # compressed (results): json
-    num = raw.count(b'"counts"') + 2
-    out_cap, c_cap = len(src) + 16 * num, len(src) // 2 + 1024
-    while True:
-        out = np.empty(out_cap, np.uint8)
-        cbuf = np.empty(c_cap, np.uint8)
-        coff = np.empty(num + 1, np.int64)
-        totals = np.empty(num, np.int64)
-        areas = np.empty(num, np.int64)
-        status, o, k, q = _scan(src, out, cbuf, coff, totals, areas)
-        if status == _GROW:
-            out_cap, c_cap = out_cap * 2, c_cap * 4
-            continue
-        break
-    if status != _OK:
-        return json.loads(raw), None, {}
-    del raw
-    obj = json.loads(out[:o].tobytes())
-    del out
-    blob = cbuf[:q].tobytes()
-    offs = coff[:k + 1].tolist()
-    table = RLETable([blob[offs[m]:offs[m + 1]] for m in range(k)],
-                     totals[:k].copy(), areas[:k].copy())
+    obj, table = scan_rle_json(path)
     index = {}
-    _resolve(obj, table, index)
+    if table is not None:
+        resolve_counts(obj, table, index)
     return obj, table, index
 
 
@@ -307,46 +289,7 @@ def rle_string_stats(counts):
     """
     if _nb is None:
         return None
-    n = len(counts)
-    bad = []
-    try:  # all ASCII str (a results file): one join, one encode
-        blob = ''.join(counts).encode('ascii')
-        strs = None
-    except (TypeError, UnicodeEncodeError):
-        strs = []
-        for k, c in enumerate(counts):
-            if type(c) is str:
-                try:
-                    c = c.encode('ascii')
-                except UnicodeEncodeError:
-                    bad.append(k)
-                    c = b''
-            strs.append(c)
-        blob = b''.join(strs)
-    offs = np.zeros(n + 1, np.int64)
-    np.cumsum(np.fromiter(map(len, counts if strs is None else strs),
-                          np.int64, n), out=offs[1:])
-    buf = np.frombuffer(bytearray(blob), np.uint8)
-    if not len(buf):
-        buf = np.zeros(1, np.uint8)
-    totals, areas = _halves_stats(buf, offs)
-    totals[bad] = -1
-    if strs is None:
-        bounds = offs.tolist()
-        strs = [blob[bounds[k]:bounds[k + 1]] for k in range(n)]
-    return totals, areas, strs
-
-
-def _halves_stats(buf, offs):
-    """:func:`_strings_stats` in two threads for long inputs (the kernel
-    releases the GIL)."""
-    n = len(offs) - 1
-    if n < 4096 or len(buf) < (1 << 22):
-        return _strings_stats(buf, offs)
-    from concurrent.futures import ThreadPoolExecutor
-    m = n // 2
-    with ThreadPoolExecutor(1) as pool:
-        second = pool.submit(_strings_stats, buf, offs[m:])
-        t0, a0 = _strings_stats(buf, offs[:m + 1])
-        t1, a1 = second.result()
-    return np.concatenate([t0, t1]), np.concatenate([a0, a1])
+    table, bad = _Table.from_counts(counts)
+    table.measure()
+    table.totals[bad] = -1
+    return table.totals, table.areas, table.all_counts()

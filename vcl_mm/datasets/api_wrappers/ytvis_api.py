@@ -12,11 +12,16 @@ few vectorised calls. After loading, each annotation holds
 ``segmentations`` as compressed RLEs (the official API converts them later,
 in ``YTVISeval._prepare``), ``avg_area`` (the official mean of the truthy
 per-frame areas: the JSON ``areas`` of the ground truth, else and for
-results the mask areas) and ``mask_areas`` ((T,) int64 per-frame mask
-areas, 0 where absent). Bad input raises :class:`vcl_mm.utils.InputError`
+results the mask areas), ``mask_areas`` ((T,) int64 per-frame mask
+areas, 0 where absent) and ``rle_rows`` ((T,) int64 rows of the API's
+``rle_table``, -1 where absent: the masks' strings, areas and extents in
+one buffer, :class:`.rle_table.RLETable`, for the compiled video IoU).
+Files read by the compiled readers (:mod:`.ytvis_files`) hold their
+``segmentations`` as :class:`.rle_table.TrackRLEs` (the same RLE dicts,
+built on access). Bad input raises :class:`vcl_mm.utils.InputError`
 naming the annotation or result and frame, where the official code
 asserts, prints, silently truncates or scores undefined pixels.
-numpy + pycocotools only.
+numpy + pycocotools (+ numba).
 """
 import contextlib
 import io
@@ -29,112 +34,47 @@ from vcl_mm.utils.errors import InputError
 from .masks import (check_rle_runs, mean_area, rle_areas, rle_run_totals,
                     segs_to_rles, track_areas)
 from .mmdet_ytvis import YTVIS
-from .rle_json import load_rle_json, rle_string_stats
+from .rle_json import resolve_counts
+from .rle_table import HAVE_NUMBA, RLETable, TrackRLEs
+from .ytvis_files import (ResultsFile, load_json, result_areas,
+                          scanned_result_anns)
 
 __all__ = ['load_json', 'ResultsFile', 'CheckedYTVIS']
 
 
-def load_json(obj, what='JSON file', known=None):
-    """Return ``obj`` parsed from JSON if it is a path, else ``obj``.
-
-    Args:
-        known (dict, optional): filled with ``index`` (id(rle dict) ->
-            row) and ``table`` (:class:`.rle_json.RLETable`: runs' totals
-            and areas by row) for the RLEs whose counts
-            :func:`.rle_json.load_rle_json` read and measured.
-    """
-    if isinstance(obj, (str, os.PathLike)):
-        path = os.fspath(obj)
-        if not os.path.isfile(path):
-            raise InputError(f'{what} not found: {path}')
-        try:
-            data, table, index = load_rle_json(path)
-        except (ValueError, UnicodeDecodeError) as e:
-            raise InputError(f'{what} {path} is not valid JSON: {e}')
-        if known is not None and table is not None:
-            known.update(index=index, table=table)
-        return data
-    return obj
-
-
-class ResultsFile:
-    """A results JSON file, parsed (not checked): for
-    :meth:`CheckedYTVIS.loadRes`, so that the parsing can run while the
-    ground truth loads (its scan releases the GIL).
-
-    Args:
-        path (str): the results JSON.
-    """
-
-    def __init__(self, path):
-        self.known = {}
-        self.data = load_json(path, 'results JSON', self.known)
-
-
-def _measure(tracks, known, own):
+def _measure(tracks, own):
     """Runs' totals and areas of the present RLEs of ``tracks`` (track by
-    track, frame by frame): from ``known``, else in one compiled pass over
-    the strings (numpy + pycocotools without numba). When the RLE dicts
-    are ``own`` (read from a file here), str counts become bytes on the way
-    (encoded once here, not at every IoU)."""
+    track, frame by frame), and with numba the :class:`.rle_table.RLETable`
+    of their strings (row k: the k-th present RLE) with its extents, in
+    one compiled pass (numpy + pycocotools without numba). When the RLE
+    dicts are ``own`` (read from a file here), str counts become bytes on
+    the way (encoded once here, not at every IoU)."""
     present = [r for rles in tracks for r in rles if r is not None]
-    n = len(present)
-    totals, areas = np.zeros(n, np.int64), np.zeros(n, np.int64)
-    if known:
-        index, table = known['index'], known['table']
-        rows = np.fromiter((index.get(id(r), -1) for r in present),
-                           np.int64, n)
-        hit = rows >= 0
-        totals[hit] = table.totals[rows[hit]]
-        areas[hit] = table.areas[rows[hit]]
-        todo = np.flatnonzero(~hit).tolist()
-    else:
-        todo = range(n)
-    if not len(todo):
-        return totals, areas
-    counts = [present[k]['counts'] for k in todo]
-    stats = rle_string_stats(counts)
-    if stats is None:  # no numba
-        t = rle_run_totals(counts)
-        ok = [k for k, v in zip(todo, t) if v >= 0]
-        totals[todo] = t
-        areas[ok] = rle_areas([present[k] for k in ok])
-        return totals, areas
-    totals[todo], areas[todo], encoded = stats
+    counts = [r['counts'] for r in present]
+    if not HAVE_NUMBA:
+        totals = rle_run_totals(counts)
+        ok = np.flatnonzero(totals >= 0)
+        areas = np.zeros(len(present), np.int64)
+        areas[ok] = rle_areas([present[k] for k in ok.tolist()])
+        return totals, areas, None
+    table, bad = RLETable.from_counts(counts)
+    table.measure()
+    table.totals[bad] = -1
     if own:
-        for k, c in zip(todo, encoded):
-            present[k]['counts'] = c
-    return totals, areas
+        for r, c in zip(present, table.all_counts()):
+            r['counts'] = c
+    return table.totals, table.areas, table
 
 
-def _result_areas(tracks, flat):
-    """Per track: (T,) int64 mask areas (0 where absent), the official
-    per-frame ``areas`` (None where absent) and :func:`.masks.mean_area`
-    of them, for all tracks at once (areas are integers, so the mean is
-    exactly numpy's)."""
-    lens = np.fromiter(map(len, tracks), np.int64, len(tracks))
+def _rows(tracks):
+    """Per track, (T,) int64 rows of the :func:`_measure` table (-1 where
+    absent)."""
+    lens = [len(rles) for rles in tracks]
     here = np.fromiter((r is not None for rles in tracks for r in rles),
-                       bool, int(lens.sum()))
-    every = np.zeros(len(here), np.int64)
-    every[here] = flat
-    ends = np.cumsum(lens)
-    starts = (ends - lens).tolist()
-    owner = np.repeat(np.arange(len(tracks)), lens)
-    sums = np.bincount(owner, every, len(tracks))
-    nums = np.bincount(owner, every > 0, len(tracks))
-    with np.errstate(invalid='ignore', divide='ignore'):
-        means = (sums / nums).tolist()
-    values = every.tolist()
-    mask_areas, per_frame, avg = [], [], []
-    for k, rles in enumerate(tracks):
-        s, e = starts[k], starts[k] + len(rles)
-        mask_areas.append(every[s:e])
-        frame = values[s:e]
-        if None in rles:
-            frame = [None if r is None else a for r, a in zip(rles, frame)]
-        per_frame.append(frame)
-        avg.append(means[k] if nums[k] else 0)
-    return mask_areas, per_frame, avg
+                       bool, sum(lens))
+    rows = np.full(len(here), -1, np.int64)
+    rows[here] = np.arange(np.count_nonzero(here))
+    return np.split(rows, np.cumsum(lens)[:-1]) if tracks else []
 
 
 def _video_length(video):
@@ -143,6 +83,23 @@ def _video_length(video):
     if 'file_names' in video:
         return len(video['file_names'])
     return None
+
+
+def _table_rows(segs, size):
+    """The table rows of one track's frames (:func:`.rle_json.
+    scan_rle_json` left each counts list as its row), -1 where null; None
+    unless every frame is null or ``{"size": size, "counts": row}``."""
+    rows = []
+    for seg in segs:
+        if seg is None:
+            rows.append(-1)
+        elif (type(seg) is dict and len(seg) == 2
+              and type(seg.get('counts')) is int
+              and seg.get('size') == size):
+            rows.append(seg['counts'])
+        else:
+            return None
+    return rows
 
 
 def _known(key, table):
@@ -170,11 +127,14 @@ class CheckedYTVIS(YTVIS):
         with contextlib.redirect_stdout(io.StringIO()):
             super().__init__(None)
         self.lengths = {}
+        #: :class:`.rle_table.RLETable` of the masks (None without numba);
+        #: each annotation's ``rle_rows`` ((T,) int64, -1 where absent)
+        #: index it
+        self.rle_table = None
         if annotation_file is not None:
-            known = {}
+            gt, table = load_json(annotation_file, 'ground-truth JSON', True)
             self.dataset = self._checked_gt(
-                load_json(annotation_file, 'ground-truth JSON', known),
-                known, isinstance(annotation_file, (str, os.PathLike)))
+                gt, isinstance(annotation_file, (str, os.PathLike)), table)
             self.createIndex()
 
     def createIndex(self):
@@ -182,7 +142,12 @@ class CheckedYTVIS(YTVIS):
         with contextlib.redirect_stdout(io.StringIO()):
             super().createIndex()
 
-    def _checked_gt(self, gt, known, own):
+    def _checked_gt(self, gt, own, table=None):
+        """The checked ground truth; with the ``table`` of
+        :func:`.rle_json.scan_rle_json` (``gt``'s counts are its rows),
+        the masks become :class:`.rle_table.TrackRLEs` of it when every
+        frame is a plain RLE of the video size or null and the runs cover
+        the frames; else the counts are resolved and checked one by one."""
         if not isinstance(gt, dict) or 'videos' not in gt:
             raise InputError('ground truth must be the official YouTube-VIS'
                              ' JSON (a dict with "videos", "annotations", '
@@ -193,7 +158,7 @@ class CheckedYTVIS(YTVIS):
                 height=int(v['height']),
                 width=int(v['width']),
                 length=_video_length(v))
-        parsed = []
+        parsed, fast = [], table is not None
         for ann in gt.get('annotations', []):
             vid = ann['video_id']
             where = f'ground-truth annotation {ann.get("id")} of video {vid}'
@@ -206,24 +171,76 @@ class CheckedYTVIS(YTVIS):
             if len(segs) != video['length']:
                 raise InputError(f'{where}: {len(segs)} frames, the video '
                                  f'has {video["length"]}')
+            if fast:
+                rows = _table_rows(segs, [video['height'], video['width']])
+                if rows is not None:
+                    parsed.append((ann, rows, video))
+                    continue
+                fast = False
+                resolve_counts(gt, table)
+                return self._checked_gt(gt, own)
             parsed.append((ann,
                            segs_to_rles(segs, video['height'],
                                         video['width'], where), where))
+        if fast:
+            anns = self._table_anns(parsed, table)
+            if anns is None:  # runs not covering a frame: name it
+                resolve_counts(gt, table)
+                return self._checked_gt(gt, own)
+            self.lengths = {k: v['length'] for k, v in videos.items()}
+            return dict(gt, annotations=anns)
         tracks = [rles for _, rles, _ in parsed]
-        totals, flat = _measure(tracks, known, own)
+        totals, flat, self.rle_table = _measure(tracks, own)
         check_rle_runs(tracks, [where for _, _, where in parsed], totals, [
             videos[ann['video_id']]['height'] *
             videos[ann['video_id']]['width'] for ann, _, _ in parsed
         ])
         anns = []
-        for (ann, rles, _), areas in zip(parsed, track_areas(tracks, flat)):
+        for (ann, rles, _), areas, rows in zip(parsed,
+                                               track_areas(tracks, flat),
+                                               _rows(tracks)):
             json_areas = ann.get('areas')
-            ann = dict(ann, segmentations=rles, mask_areas=areas)
+            ann = dict(ann, segmentations=rles, mask_areas=areas,
+                       rle_rows=rows)
             ann['avg_area'] = mean_area(
                 json_areas if json_areas is not None else areas.tolist())
             anns.append(ann)
         self.lengths = {k: v['length'] for k, v in videos.items()}
         return dict(gt, annotations=anns)
+
+    def _table_anns(self, parsed, table):
+        """Ground-truth annotations with TrackRLEs of ``table``; None
+        unless the rows are the table's, in order, and the runs cover
+        every frame."""
+        if not parsed:
+            return None
+        lens = [len(rows) for _, rows, _ in parsed]
+        rows = np.fromiter((r for _, rs, _ in parsed for r in rs), np.int64,
+                           sum(lens))
+        here = rows >= 0
+        if not np.array_equal(rows[here], np.arange(len(table))):
+            return None
+        pixels = np.repeat([v['height'] * v['width'] for _, _, v in parsed],
+                           lens)
+        if not np.array_equal(table.totals, pixels[here]):
+            return None
+        every = np.where(here, table.areas[np.maximum(rows, 0)], 0)
+        self.rle_table = table
+        anns = []
+        cuts = np.cumsum(lens)[:-1]
+        for (ann, _, video), r, areas in zip(parsed, np.split(rows, cuts),
+                                             np.split(every, cuts)):
+            json_areas = ann.get('areas')
+            ann = dict(
+                ann,
+                segmentations=TrackRLEs(table, r, video['height'],
+                                        video['width']),
+                mask_areas=areas,
+                rle_rows=r)
+            ann['avg_area'] = mean_area(
+                json_areas if json_areas is not None else areas.tolist())
+            anns.append(ann)
+        return anns
 
     def loadRes(self, resFile):
         """Results (path, :class:`ResultsFile` or list) as a result API
@@ -232,13 +249,18 @@ class CheckedYTVIS(YTVIS):
         As the official ``loadRes``: ids are the 1-based positions in the
         file, ``areas`` the per-frame mask areas (None where absent),
         ``iscrowd`` 0; ``bboxes`` are not computed (the mask evaluation
-        does not use them).
+        does not use them). A scanned :class:`ResultsFile` is checked on
+        its arrays (:meth:`_scanned_anns`); ``segmentations`` are then
+        :class:`.rle_table.TrackRLEs` (the same RLE dicts, built on
+        access).
         """
         if isinstance(resFile, ResultsFile):
-            known, results, own = resFile.known, resFile.data, True
+            found = scanned_result_anns(resFile.scanned, resFile.table, self)
+            if found is not None:
+                return self._result_api(*found)
+            results, own = resFile.data, True
         else:
-            known = {}
-            results = load_json(resFile, 'results JSON', known)
+            results = load_json(resFile, 'results JSON')
             own = isinstance(resFile, (str, os.PathLike))
         if not isinstance(results, list):
             raise InputError('results must be a JSON list of '
@@ -283,7 +305,7 @@ class CheckedYTVIS(YTVIS):
                            segs_to_rles(segs, int(video['height']),
                                         int(video['width']), where)))
         tracks = [rles for _, _, rles in parsed]
-        totals, flat = _measure(tracks, known, own)
+        totals, flat, table = _measure(tracks, own)
         check_rle_runs(
             tracks,
             [f'result {i} (video {res["video_id"]})' for i, res, _ in parsed],
@@ -292,9 +314,12 @@ class CheckedYTVIS(YTVIS):
                 int(self.vids[res['video_id']]['width'])
                 for _, res, _ in parsed
             ])
+        lens = np.fromiter(map(len, tracks), np.int64, len(tracks))
+        here = np.fromiter((r is not None for rles in tracks for r in rles),
+                           bool, int(lens.sum()))
         anns = []
-        for (i, res, rles), areas, per_frame, avg in zip(
-                parsed, *_result_areas(tracks, flat)):
+        for (i, res, rles), areas, per_frame, avg, rows in zip(
+                parsed, *result_areas(lens, here, flat), _rows(tracks)):
             anns.append(
                 dict(
                     res,
@@ -304,9 +329,14 @@ class CheckedYTVIS(YTVIS):
                     iscrowd=0,
                     areas=per_frame,
                     avg_area=avg,
-                    mask_areas=areas))
+                    mask_areas=areas,
+                    rle_rows=rows))
+        return self._result_api(anns, table)
+
+    def _result_api(self, anns, table):
         out = CheckedYTVIS()
         out.lengths = self.lengths
+        out.rle_table = table
         out.dataset = dict(
             videos=list(self.dataset['videos']),
             categories=list(self.dataset.get('categories', [])),

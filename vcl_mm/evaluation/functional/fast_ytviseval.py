@@ -9,9 +9,11 @@ and numbers, faster:
   ``accumulate`` computes each cell's precision / recall vectorised over
   the IoU thresholds;
 * ``computeIoU``, the hot path (two pycocotools ``merge`` and two ``area``
-  calls per pair and frame), is :func:`.rle_iou.video_iou`; pairs that
-  cannot reach the lowest IoU threshold get 0 instead of their (smaller)
-  IoU, which changes no match and no statistic;
+  calls per pair and frame), is :func:`.rle_iou.video_iou`, and
+  ``evaluate`` computes all videos at once from the loaded mask tables
+  (:func:`.rle_iou.videos_iou`); pairs that cannot reach the lowest IoU
+  threshold get 0 instead of their (smaller) IoU, which changes no match
+  and no statistic;
 * ``_prepare`` takes the masks and ``avg_area`` as
   :class:`vcl_mm.datasets.api_wrappers.ytvis_api.CheckedYTVIS` loaded them
   (converted in batches, checked) instead of converting per frame;
@@ -35,7 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from vcl_mm.datasets.api_wrappers.mmdet_ytvis import YTVISeval
-from .rle_iou import video_iou
+from .rle_iou import HAVE_VIDEOS_IOU, video_iou, videos_iou
 from .ytvis_match import evaluate_area_ranges, precision_recall
 
 __all__ = ['STAT_NAMES', 'FastYTVISeval']
@@ -116,6 +118,43 @@ class FastYTVISeval(YTVISeval):
                          [g['segmentations'] for g in gt], _areas(dt),
                          _areas(gt), float(np.min(p.iouThrs)))
 
+    def _tables(self):
+        """The two APIs' mask tables, when both have one (as
+        ``CheckedYTVIS`` loads them with numba), else None."""
+        if not HAVE_VIDEOS_IOU:
+            return None
+        d = getattr(self.cocoDt, 'rle_table', None)
+        g = getattr(self.cocoGt, 'rle_table', None)
+        return None if d is None or g is None else (d, g)
+
+    def _all_ious(self, pairs, threads):
+        """``computeIoU`` of all (video, category key) ``pairs`` from the
+        mask tables, in one compiled call per thread (same matrices for
+        every IoU that can reach the lowest threshold, 0 for the others,
+        as ``computeIoU``)."""
+        p = self.params
+        ious, todo, d_rows, g_rows = {}, [], [], []
+        for vc in pairs:
+            gt, dt = self._anns(*vc)
+            if len(gt) == 0 and len(dt) == 0:
+                ious[vc] = []
+                continue
+            inds = np.argsort([-d['score'] for d in dt], kind='mergesort')
+            dt = [dt[i] for i in inds[:p.maxDets[-1]]]
+            if not dt or not gt:
+                ious[vc] = np.zeros([len(dt), len(gt)])
+                continue
+            todo.append(vc)
+            d_rows.append(np.stack([d['rle_rows'] for d in dt]))
+            g_rows.append(np.stack([g['rle_rows'] for g in gt]))
+        d_table, g_table = self._tables()
+        ious.update(
+            zip(
+                todo,
+                videos_iou(d_table, g_table, d_rows, g_rows,
+                           float(np.min(p.iouThrs)), threads)))
+        return ious
+
     def evaluate(self):
         """The official ``evaluate`` (``segm``), without its prints; the
         matching of a video is done once for all area ranges."""
@@ -127,12 +166,15 @@ class FastYTVISeval(YTVISeval):
         self._prepare()
         keys = p.catIds if p.useCats else [-1]
         pairs = [(v, c) for v in p.vidIds for c in keys]
-        # two threads: the IoU kernels release the GIL (same results)
-        with ThreadPoolExecutor(min(2, os.cpu_count() or 1)) as pool:
-            self.ious = dict(
-                zip(pairs,
-                    pool.map(lambda vc: self.computeIoU(*vc), pairs,
-                             chunksize=16)))
+        threads = min(2, os.cpu_count() or 1)  # the kernels release the GIL
+        if self._tables() is not None:
+            self.ious = self._all_ious(pairs, threads)
+        else:
+            with ThreadPoolExecutor(threads) as pool:
+                self.ious = dict(
+                    zip(pairs,
+                        pool.map(lambda vc: self.computeIoU(*vc), pairs,
+                                 chunksize=16)))
         maxDet = p.maxDets[-1]
         per = {(v, c): self._evaluate_key(v, c, maxDet)
                for c in keys for v in p.vidIds}

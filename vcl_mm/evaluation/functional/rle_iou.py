@@ -1,11 +1,14 @@
 """Video IoU of mask tracks on compressed RLEs (the hot path of the
-YouTube-VIS evaluation): numba kernels that decode each RLE string once and
-merge the run lists of the wanted pairs, with a one-call-per-video
-pycocotools path when numba is missing. numpy + pycocotools + numba."""
+YouTube-VIS evaluation): numba kernels that decode each RLE string once
+(:func:`vcl_mm.datasets.api_wrappers.rle_table.decode_counts`) and merge
+the run lists of the wanted pairs, for one video (:func:`video_iou`, with
+a one-call-per-video pycocotools path when numba is missing) or for all
+videos at once from the loaded mask tables (:func:`videos_iou`).
+numpy + pycocotools + numba."""
 import numpy as np
 from pycocotools import mask as mask_utils
 
-__all__ = ['video_iou']
+__all__ = ['video_iou', 'videos_iou', 'HAVE_VIDEOS_IOU']
 
 _TAGGING_OK = []
 
@@ -34,75 +37,177 @@ except ImportError:  # pragma: no cover
     _nb = None
 
 if _nb is not None:
+    from vcl_mm.datasets.api_wrappers.rle_table import decode_counts
 
-    # explicit signatures: compiled (or loaded from the cache) at import,
-    # not inside the first evaluation
-    @_nb.njit('Tuple((int64[:], int64[:]))(uint8[:], int64[:])',
-              cache=True, nogil=True)
+    def _decode_ends(buf, a, e, cnts, m):  # pragma: no cover (compiled)
+        """Decode ``buf[a:e]`` to ``cnts[m:]`` as cumulative run ends
+        (``decode_counts``, then a running sum); returns the new end."""
+        k = decode_counts(buf, a, e, cnts, m)
+        if k < 0:
+            raise ValueError('not valid compressed RLE counts')
+        for j in range(m + 1, k):
+            cnts[j] += cnts[j - 1]
+        return k
+
+    def _first_fg(ends, i0, n, lo):  # pragma: no cover (compiled)
+        """The first foreground run (odd index) of ``ends[i0:i0 + n]``
+        that ends after pixel ``lo``."""
+        a, b = 0, n
+        while a < b:
+            mid = (a + b) // 2
+            if ends[i0 + mid] > lo:
+                b = mid
+            else:
+                a = mid + 1
+        return a + 1 if a % 2 == 0 else a
+
+    def _inter_ends(ends, ia, ea, ib, eb, lo, hi):  # pragma: no cover
+        """|a & b| of two decoded RLEs (cumulative run ends
+        ``ends[ia:ea]``, ``ends[ib:eb]``): their foreground intervals
+        intersected in the window [lo, hi) outside which one of them has
+        no foreground."""
+        na, nb = ea - ia, eb - ib
+        ja, jb = _first_fg(ends, ia, na, lo), _first_fg(ends, ib, nb, lo)
+        tot = 0
+        while ja < na and jb < nb:
+            sa, xa = ends[ia + ja - 1], ends[ia + ja]
+            sb, xb = ends[ib + jb - 1], ends[ib + jb]
+            if sa >= hi or sb >= hi:
+                break
+            s, x = max(sa, sb), min(xa, xb)
+            if x > s:
+                tot += x - s
+            if xa <= xb:
+                ja += 2
+            else:
+                jb += 2
+        return tot
+
+    _jit = _nb.njit(cache=True, nogil=True)
+    _decode_ends, _first_fg, _inter_ends = map(
+        _jit, (_decode_ends, _first_fg, _inter_ends))
+
+    # :func:`video_iou`'s kernels load from the cache on first use; the
+    # :func:`videos_iou` one (explicit signature) at import
+    @_nb.njit(cache=True, nogil=True)
     def _nb_decode(buf, offs):  # pragma: no cover (compiled)
-        """Decode compressed RLE strings (pycocotools' ``rleFrString``).
-
-        ``buf[offs[k]:offs[k + 1]]`` is string k; returns the flat counts
-        and their offsets (k's counts are ``cnts[coff[k]:coff[k + 1]]``).
-        """
+        """Decode compressed RLE strings: ``buf[offs[k]:offs[k + 1]]`` is
+        string k; returns the flat cumulative run ends and their offsets
+        (k's are ``ends[coff[k]:coff[k + 1]]``)."""
         n = len(offs) - 1
-        cnts = np.empty(len(buf), np.int64)
+        ends = np.empty(len(buf), np.int64)
         coff = np.empty(n + 1, np.int64)
         m = 0
         for k in range(n):
             coff[k] = m
-            p, e, j = offs[k], offs[k + 1], 0
-            while p < e:
-                x, sh, more = 0, 0, True
-                while more:
-                    c = np.int64(buf[p]) - 48
-                    x |= (c & 0x1f) << sh
-                    more = (c & 0x20) != 0
-                    p += 1
-                    sh += 5
-                    if not more and (c & 0x10):
-                        x |= np.int64(-1) << sh
-                if j > 2:
-                    x += cnts[m - 2]
-                cnts[m] = x & 0xffffffff  # uint as in pycocotools
-                m += 1
-                j += 1
+            m = _decode_ends(buf, offs[k], offs[k + 1], ends, m)
         coff[n] = m
-        return cnts, coff
+        return ends, coff
 
-    @_nb.njit('int64[:](int64[:], int64[:], int64[:], int64[:])',
-              cache=True, nogil=True)
-    def _nb_intersect(cnts, coff, qa, qb):  # pragma: no cover (compiled)
+    @_nb.njit(cache=True, nogil=True)
+    def _nb_intersect(ends, coff, qa, qb):  # pragma: no cover (compiled)
         """|a & b| in pixels for each pair (qa[k], qb[k]) of decoded RLEs."""
         out = np.zeros(len(qa), np.int64)
+        big = np.int64(1) << 62
         for k in range(len(qa)):
-            ia, ea = coff[qa[k]], coff[qa[k] + 1]
-            ib, eb = coff[qb[k]], coff[qb[k] + 1]
-            if ia == ea or ib == eb:
-                continue
-            fa, fb = False, False  # inside a foreground run
-            ra, rb = cnts[ia], cnts[ib]
-            tot = 0
-            while True:
-                step = ra if ra < rb else rb
-                if fa and fb:
-                    tot += step
-                ra -= step
-                rb -= step
-                if ra == 0:
-                    ia += 1
-                    if ia == ea:
-                        break
-                    ra = cnts[ia]
-                    fa = not fa
-                if rb == 0:
-                    ib += 1
-                    if ib == eb:
-                        break
-                    rb = cnts[ib]
-                    fb = not fb
-            out[k] = tot
+            out[k] = _inter_ends(ends, coff[qa[k]], coff[qa[k] + 1],
+                                 coff[qb[k]], coff[qb[k] + 1], 0, big)
         return out
+
+    @_nb.njit(
+        'void(' + ', '.join(['uint8[::1]'] + ['int64[::1]'] * 5 +
+                            ['uint8[::1]'] + ['int64[::1]'] * 11) +
+        ', float64, int64, int64, float64[::1])',
+        cache=True,
+        nogil=True)
+    def _nb_videos(dbuf, dst, den, dar, dlo, dhi, gbuf, gst, gen, gar, glo,
+                   ghi, drows, doff, grows, goff, nframes, ioff, min_iou, v0,
+                   v1, out):  # pragma: no cover (compiled)
+        """:func:`video_iou` of videos ``v0:v1`` from two
+        :class:`~vcl_mm.datasets.api_wrappers.rle_table.RLETable` (d: the
+        predictions, g: the ground truth; strings, areas, extents).
+
+        Video v: ``drows[doff[v]:doff[v + 1]]`` its (D, T) rows (row-major,
+        -1 absent), likewise ``grows``; its (D, G) IoU goes to
+        ``out[ioff[v]:]`` (row-major). A pair whose bound on the summed
+        intersection (per frame min(|d|, |g|, overlap of the extents))
+        cannot reach ``min_iou`` (< 0: none) gets 0; the others are
+        exact. Each wanted mask is decoded once per video."""
+        # scratch for the largest video, allocated once
+        cap, dn, gn = 1, 1, 1
+        for v in range(v0, v1):
+            c = 0
+            for k in range(doff[v], doff[v + 1]):
+                if drows[k] >= 0:
+                    c += den[drows[k]] - dst[drows[k]]
+            for k in range(goff[v], goff[v + 1]):
+                if grows[k] >= 0:
+                    c += gen[grows[k]] - gst[grows[k]]
+            cap = max(cap, c)
+            dn = max(dn, doff[v + 1] - doff[v])
+            gn = max(gn, goff[v + 1] - goff[v])
+        cnts = np.empty(cap, np.int64)
+        dpos, dend = np.empty(dn, np.int64), np.empty(dn, np.int64)
+        gpos, gend = np.empty(gn, np.int64), np.empty(gn, np.int64)
+        totd, totg = np.empty(dn, np.int64), np.empty(gn, np.int64)
+        for v in range(v0, v1):
+            T = nframes[v]
+            if T == 0:
+                continue
+            D = (doff[v + 1] - doff[v]) // T
+            G = (goff[v + 1] - goff[v]) // T
+            dr = drows[doff[v]:doff[v + 1]]
+            gr = grows[goff[v]:goff[v + 1]]
+            totd[:D] = 0
+            totg[:G] = 0
+            for k in range(D * T):
+                if dr[k] >= 0:
+                    totd[k // T] += dar[dr[k]]
+            for k in range(G * T):
+                if gr[k] >= 0:
+                    totg[k // T] += gar[gr[k]]
+            dpos[:D * T] = -1
+            gpos[:G * T] = -1
+            m = 0
+            for d in range(D):
+                for g in range(G):
+                    bound = 0
+                    for t in range(T):
+                        rd, rg = dr[d * T + t], gr[g * T + t]
+                        if rd < 0 or rg < 0:
+                            continue
+                        hi = min(dhi[rd], ghi[rg]) - max(dlo[rd], glo[rg])
+                        if hi > 0:
+                            bound += min(dar[rd], gar[rg], hi)
+                    tot = totd[d] + totg[g]
+                    o = ioff[v] + d * G + g
+                    out[o] = 0.
+                    if bound == 0 or (min_iou >= 0 and not bound >= min_iou *
+                                      (tot - bound) * (1 - 1e-9)):
+                        continue
+                    inter = 0
+                    for t in range(T):
+                        a, b = d * T + t, g * T + t
+                        rd, rg = dr[a], gr[b]
+                        if rd < 0 or rg < 0 or min(dar[rd], gar[rg]) == 0:
+                            continue
+                        lo = max(dlo[rd], glo[rg])
+                        hi = min(dhi[rd], ghi[rg])
+                        if hi <= lo:
+                            continue
+                        if dpos[a] < 0:
+                            dpos[a] = m
+                            m = _decode_ends(dbuf, dst[rd], den[rd], cnts, m)
+                            dend[a] = m
+                        if gpos[b] < 0:
+                            gpos[b] = m
+                            m = _decode_ends(gbuf, gst[rg], gen[rg], cnts, m)
+                            gend[b] = m
+                        inter += _inter_ends(cnts, dpos[a], dend[a], gpos[b],
+                                             gend[b], lo, hi)
+                    union = tot - inter
+                    if union > 0:
+                        out[o] = np.float64(inter) / np.float64(union)
 
 
 def _as_bytes(counts):
@@ -254,3 +359,67 @@ def video_iou(d_rles, g_rles, d_areas, g_areas, min_iou=None, allowed=None):
                         0.)
     ious[~cand] = 0.
     return ious
+
+
+#: whether :func:`videos_iou` can run (it needs numba)
+HAVE_VIDEOS_IOU = _nb is not None
+
+
+def videos_iou(d_table, g_table, d_rows, g_rows, min_iou=None, threads=2):
+    """:func:`video_iou` of many videos in one compiled call per thread.
+
+    Args:
+        d_table, g_table (RLETable): the predictions' and the ground
+            truth's masks, measured
+            (:meth:`~vcl_mm.datasets.api_wrappers.rle_table.RLETable.measure`).
+        d_rows (list[np.ndarray]): per video, (D, T) int64 rows of
+            ``d_table`` (-1 where absent), D >= 1.
+        g_rows (list[np.ndarray]): per video, (G, T) rows of ``g_table``.
+        min_iou (float, optional): pairs that cannot reach it get 0 (the
+            bound is tighter than :func:`video_iou`'s: per frame also the
+            overlap of the masks' extents); the others are exact.
+        threads (int): the kernels release the GIL.
+
+    Returns:
+        list[np.ndarray]: per video, (D, G) float64.
+    """
+    n = len(d_rows)
+    nframes = np.array([r.shape[1] for r in d_rows], np.int64)
+    dn = np.array([r.size for r in d_rows], np.int64)
+    gn = np.array([r.size for r in g_rows], np.int64)
+    pairs = np.array([len(a) * len(b) for a, b in zip(d_rows, g_rows)],
+                     np.int64)
+    doff, goff, ioff = (np.concatenate([[0], np.cumsum(x)])
+                        for x in (dn, gn, pairs))
+    cat = (lambda rs: np.concatenate([r.ravel() for r in rs]).astype(
+        np.int64) if rs else np.zeros(0, np.int64))
+    drows, grows = cat(d_rows), cat(g_rows)
+    out = np.zeros(int(ioff[-1]), np.float64)
+    args = (d_table.buf, d_table.starts, d_table.ends, d_table.areas,
+            d_table.first, d_table.last, g_table.buf, g_table.starts,
+            g_table.ends, g_table.areas, g_table.first, g_table.last, drows,
+            doff, grows, goff, nframes, ioff,
+            -1. if min_iou is None else float(min_iou))
+    work = np.cumsum(pairs * nframes)
+    parts = max(1, min(int(threads), n))
+    cuts = [0] + [
+        int(np.searchsorted(work, work[-1] * k / parts))
+        for k in range(1, parts)
+    ] + [n] if n else [0, 0]
+    if parts == 1:
+        _nb_videos(*args, 0, n, out)
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+        with ThreadPoolExecutor(parts - 1) as pool:
+            jobs = [
+                pool.submit(_nb_videos, *args, a, b, out)
+                for a, b in zip(cuts[1:-1], cuts[2:])
+            ]
+            _nb_videos(*args, cuts[0], cuts[1], out)
+            for j in jobs:
+                j.result()
+    return [
+        out[a:b].reshape(len(d), len(g))
+        for a, b, d, g in zip(ioff[:-1].tolist(), ioff[1:].tolist(), d_rows,
+                              g_rows)
+    ]
