@@ -27,11 +27,12 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmdet.registry import MODELS
 
 from vcl_mm.utils import InputError
 from vcl_mm.utils.state_dict import (check_fits, read_state_dict,
                                      strip_prefixes)
+
+from .registry import register_extractor
 
 __all__ = [
     'DinoViTKeyExtractor', 'VIT_ARCHS', 'VIT_FEATURES', 'AUTOCAST_DTYPES',
@@ -100,7 +101,7 @@ def convert_dino_vit(state):
     return state, dropped
 
 
-@MODELS.register_module()
+@register_extractor  # here, and in mmdet's MODELS when mmdet is installed
 class DinoViTKeyExtractor(nn.Module):
     """Last-block attention keys of a DINO ViT.
 

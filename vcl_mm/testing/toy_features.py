@@ -13,10 +13,11 @@ with the real weights).
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmdet.registry import MODELS
+
+from vcl_mm.maskcut.registry import register_extractor
 
 
-@MODELS.register_module()
+@register_extractor  # and in mmdet's MODELS when mmdet is installed
 class PatchStatsExtractor(nn.Module):
     """Colour and texture statistics per patch.
 
