@@ -50,7 +50,9 @@ def build_test_cfg(args):
     if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
         raise InputError(f'--out must be a .pkl file, got {args.out}')
     cfg.launcher = args.launcher
-    cfg.load_from = args.checkpoint
+    # the checkpoint is read once, strictly, by main(): mmengine's
+    # load_from would read it a second time and load it non-strictly
+    cfg.load_from = None
     cfg.resume = False
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
@@ -107,10 +109,17 @@ def main(argv=None):
         from vcl_mm.utils.launch import build_runner
         runner = build_runner(build_test_cfg(args))
         # mmengine loads load_from non-strictly (a checkpoint of another
-        # model would be evaluated with random weights): refuse a mismatch
+        # model would be evaluated with random weights): load it here
+        # instead, once, refusing a mismatch; the hooks and the log line are
+        # those of mmengine's Runner.load_checkpoint
         model = getattr(runner.model, 'module', runner.model)
-        load_weights_strictly(model, args.checkpoint,
-                              f'model of {args.config}')
+        load_weights_strictly(
+            model,
+            args.checkpoint,
+            f'model of {args.config}',
+            before_load=lambda ckpt: runner.call_hook(
+                'after_load_checkpoint', checkpoint=ckpt))
+        runner.logger.info(f'Load checkpoint from {args.checkpoint}')
         if args.out is not None:
             runner.test_evaluator.metrics.append(
                 DumpResults(out_file_path=args.out))

@@ -44,7 +44,7 @@ def init_video_model(config, checkpoint, device='cpu', cfg_options=None):
     return model.to(device).eval(), cfg
 
 
-def load_weights_strictly(model, checkpoint, what='model'):
+def load_weights_strictly(model, checkpoint, what='model', before_load=None):
     """Load a checkpoint's weights into ``model``, refusing any mismatch.
 
     mmengine's ``load_checkpoint(strict=False)`` only logs missing and
@@ -57,6 +57,14 @@ def load_weights_strictly(model, checkpoint, what='model'):
             with ``state_dict``, or a bare state dict; ``module.`` prefixes
             of wrapped models are removed).
         what (str): names the model in messages.
+        before_load (callable, optional): called with the checkpoint dict
+            once read, before its weights go into the model (tools/test.py
+            runs the runner's ``after_load_checkpoint`` hooks there, where
+            mmengine's own loading runs them).
+
+    Returns:
+        dict: the checkpoint as read (mmengine's dict or the bare state
+        dict).
 
     Raises:
         InputError: the file is not a checkpoint, holds no weights, or its
@@ -65,6 +73,8 @@ def load_weights_strictly(model, checkpoint, what='model'):
     from vcl_mm.utils.checkpoint import load_local_checkpoint
     from vcl_mm.utils.state_dict import check_fits
     ckpt = load_local_checkpoint(checkpoint, map_location='cpu')
+    if before_load is not None and isinstance(ckpt, dict):
+        before_load(ckpt)
     state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(state, dict) or not any(
             isinstance(v, torch.Tensor) for v in state.values()):
@@ -82,6 +92,7 @@ def load_weights_strictly(model, checkpoint, what='model'):
         source=f'checkpoint {checkpoint}',
         hint='pass a checkpoint trained with this config, or convert '
         'released weights with tools/model_converters/')
+    return ckpt
 
 
 class WindowFrames:
