@@ -121,6 +121,10 @@ def build_cfg(args):
             raise InputError(f'engine.{key} must be an integer >= 0 (0: in '
                              f'the main process) or None (from the '
                              f'machine), got {value!r}')
+    method = engine.get('start_method')
+    if method not in (None, 'fork', 'spawn', 'forkserver'):
+        raise InputError(f'engine.start_method must be fork, spawn, '
+                         f'forkserver or None, got {method!r}')
     return model, maskcut, engine
 
 

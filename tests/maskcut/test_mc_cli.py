@@ -75,6 +75,8 @@ def test_cli_in_process(job, capsys):
     (['--config', '/nonexistent.py'], 'config not found'),
     (['--cfg-options', 'maskcut.tau=2'], 'maskcut.tau'),
     (['--cfg-options', 'engine.batch_size=0'], 'engine.batch_size'),
+    (['--cfg-options', 'engine.post_workers=-1'], 'engine.post_workers'),
+    (['--cfg-options', 'engine.start_method=thread'], 'engine.start_method'),
     (['--weights', '/nonexistent/dino.pth'], 'DINO weights not found'),
     (['--launcher', 'pytorch'], 'torchrun'),
     (['--input', '{job}/weights.bin'], 'neither an image'),
