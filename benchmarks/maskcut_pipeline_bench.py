@@ -129,7 +129,7 @@ def engines(args):
 
 
 MERGE_CHILD = r'''
-import resource, sys, time
+import sys, time
 from vcl_mm.maskcut.images import ImageList
 from vcl_mm.maskcut.parts import PartStore, merge_parts
 from vcl_mm.testing.merge_reference import merge_parts_in_memory
@@ -142,8 +142,11 @@ if mode == 'stream':
     merge_parts(listing, store, out)
 elif mode == 'memory':
     merge_parts_in_memory(listing, store, out)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-      time.perf_counter() - t)
+# VmHWM: this process's peak RSS (ru_maxrss would include the parent's,
+# which it keeps across fork + exec)
+with open('/proc/self/status') as f:
+    hwm = next(int(l.split()[1]) for l in f if l.startswith('VmHWM'))
+print(hwm / 1024, time.perf_counter() - t)
 '''
 
 
