@@ -173,13 +173,11 @@ def run_shard_pipelined(pipeline,
                 if device_crf:
                     masks = pipeline.refine_batch(fixed, masks)
                 crf = None if device_crf else pipeline.crf
-                futures = [
-                    pool.submit(post_image, name, np.array(small), m, crf, h,
-                                w, device_crf)
-                    for name, small, m, (
-                        h,
-                        w) in zip(item['loaded'], fixed, masks, item['shapes'])
-                ]
+                for name, small, m, shape in zip(item['loaded'], fixed, masks,
+                                                 item['shapes']):
+                    futures.append(
+                        pool.submit(post_image, name, np.array(small), m, crf,
+                                    *shape, device_crf))
             queue.append(_Batch(item, futures))
             state['images'] += len(futures)
             harvest(max_pending)
