@@ -22,7 +22,8 @@ import time
 import numpy as np
 from tqdm import tqdm
 
-#: the better linker of benchmarks/linking_bench.py on long generated videos
+#: benchmarks/linking_bench.py: both linkers tie exactly on long generated
+#: videos (benchmarks/results/linking_bench.md), so the default stays mask IoU
 DEFAULT_LINKER = 'mask_iou'
 
 
