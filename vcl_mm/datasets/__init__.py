@@ -12,6 +12,7 @@ _LAZY = dict(
     MaskCutDataset='maskcut_dataset',
     DAVISDataset='davis_dataset',
     YTVISDataset='ytvis_dataset',
+    ClipSourcesDataset='clip_sources',
     TargetAwareMixDataset='target_aware_mix')
 
 

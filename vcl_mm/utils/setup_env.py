@@ -10,6 +10,7 @@ REGISTERING_MODULES = (
     'vcl_mm.datasets.target_aware_mix',
     'vcl_mm.datasets.davis_dataset',
     'vcl_mm.datasets.ytvis_dataset',
+    'vcl_mm.datasets.clip_sources',
     'vcl_mm.engine',
     'vcl_mm.evaluation.metrics',
     'vcl_mm.models',
