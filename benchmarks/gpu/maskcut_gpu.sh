@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # MaskCut on one NVIDIA GPU with a stock PyTorch (torch, torchvision, timm,
-# scipy, numpy, pillow; pycocotools and pydensecrf optional): whole-pipeline
+# scipy, numpy, pillow, pycocotools; pydensecrf optional): whole-pipeline
 # images/s at float32 and bf16, NCut device time per image, torch CRF vs
 # pydensecrf per mask, peak GPU memory, for batch sizes 1/8/32.
 # Installs nothing; about 2-4 minutes. Results: stdout and $OUT/maskcut_gpu.json.
