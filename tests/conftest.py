@@ -11,6 +11,7 @@ SLOW_MODULES = (
     'tests/models/test_training.py',
     'tests/projects/test_finetune_project.py',
     'tests/maskcut/test_mc_cli.py',
+    'tests/apis/test_self_train.py',
 )
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / 'shared' / 'data'
