@@ -237,7 +237,8 @@ def scan_rle_json(path):
     at = _find(src, key)
     if at < 0 or bytes(src[at + 8:at + 32]).lstrip(b' \t\r\n:')[:1] != b'[':
         return json.loads(src.tobytes()), None  # compressed: json
-    out_cap, c_cap, num = len(src) + 1024, len(src) // 2 + 1024, (
+    # compressed strings take a fifth of the lists' text in YouTube-VIS
+    out_cap, c_cap, num = len(src) + 1024, len(src) // 4 + 1024, (
         len(src) // 64 + 16)
     while True:
         out = np.empty(out_cap, np.uint8)
@@ -254,7 +255,7 @@ def scan_rle_json(path):
     del src
     obj = json.loads(out[:o].tobytes())
     del out
-    table = _Table(cbuf[:q].copy(), coff[:k].copy(), coff[1:k + 1].copy())
+    table = _Table(cbuf[:q], coff[:k].copy(), coff[1:k + 1].copy())
     table.totals, table.areas, table.first, table.last = (
         x[:k].copy() for x in stats)
     return obj, table

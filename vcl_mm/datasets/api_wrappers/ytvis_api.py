@@ -102,6 +102,28 @@ def _table_rows(segs, size):
     return rows
 
 
+def _mean_areas(values):
+    """:func:`.masks.mean_area` of each list of ``values``, in a few numpy
+    calls when all are ints or None (exact: integer sums below 2^53, as
+    numpy's mean), else one call per list."""
+    kinds = {type(a) for vals in values for a in vals}
+    lens = np.fromiter(map(len, values), np.int64, len(values))
+    if not kinds <= {int, type(None)}:
+        return [mean_area(vals) for vals in values]
+    try:
+        flat = np.array([a or 0 for vals in values for a in vals], np.int64)
+    except OverflowError:
+        return [mean_area(vals) for vals in values]
+    if len(flat) and np.abs(flat).sum(dtype=np.float64) >= 2.**52:
+        return [mean_area(vals) for vals in values]
+    owner = np.repeat(np.arange(len(values)), lens)
+    sums = np.bincount(owner, flat, len(values))
+    nums = np.bincount(owner, flat != 0, len(values))
+    with np.errstate(invalid='ignore', divide='ignore'):
+        means = (sums / nums).tolist()
+    return [m if n else 0 for m, n in zip(means, nums.tolist())]
+
+
 def _known(key, table):
     """``key in table``, False for unhashable keys (a JSON list or dict
     where an id belongs)."""
@@ -228,17 +250,21 @@ class CheckedYTVIS(YTVIS):
         self.rle_table = table
         anns = []
         cuts = np.cumsum(lens)[:-1]
-        for (ann, _, video), r, areas in zip(parsed, np.split(rows, cuts),
-                                             np.split(every, cuts)):
-            json_areas = ann.get('areas')
+        split = np.split(every, cuts)
+        avg = _mean_areas([
+            ann['areas'] if ann.get('areas') is not None else a.tolist()
+            for (ann, _, _), a in zip(parsed, split)
+        ])
+        for (ann, _, video), r, areas, mean in zip(parsed,
+                                                   np.split(rows, cuts),
+                                                   split, avg):
             ann = dict(
                 ann,
                 segmentations=TrackRLEs(table, r, video['height'],
                                         video['width']),
                 mask_areas=areas,
-                rle_rows=r)
-            ann['avg_area'] = mean_area(
-                json_areas if json_areas is not None else areas.tolist())
+                rle_rows=r,
+                avg_area=mean)
             anns.append(ann)
         return anns
 

@@ -10,7 +10,7 @@ import os
 import numpy as np
 
 from vcl_mm.utils.errors import InputError
-from .results_json import read_buffer, scan_results
+from .results_json import map_buffer, scan_results
 from .rle_json import load_rle_json, scan_rle_json
 from .rle_table import HAVE_NUMBA, RLETable, TrackRLEs
 
@@ -59,12 +59,12 @@ class ResultsFile:
             raise InputError(f'results JSON not found: {self.path}')
         self.scanned = self.table = None
         if HAVE_NUMBA:
-            self.scanned = scan_results(read_buffer(self.path))
+            self.scanned = scan_results(map_buffer(self.path))
         if self.scanned is not None:  # measured here, while the GT loads
             sc = self.scanned
             here = sc.starts >= 0
             self.table = RLETable(sc.buf, sc.starts[here],
-                                  sc.ends[here]).measure(threads=1)
+                                  sc.ends[here]).measure()
         self._data = None
 
     @property

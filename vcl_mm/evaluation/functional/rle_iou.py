@@ -1,9 +1,10 @@
 """Video IoU of mask tracks on compressed RLEs (the hot path of the
 YouTube-VIS evaluation): numba kernels that decode each RLE string once
-(:func:`vcl_mm.datasets.api_wrappers.rle_table.decode_counts`) and merge
-the run lists of the wanted pairs, for one video (:func:`video_iou`, with
-a one-call-per-video pycocotools path when numba is missing) or for all
-videos at once from the loaded mask tables (:func:`videos_iou`).
+(:func:`vcl_mm.datasets.api_wrappers.rle_table.decode_counts`) and
+intersect the foreground intervals of the wanted pairs, for one video
+(:func:`video_iou`, with a one-call-per-video pycocotools path when numba
+is missing) or for all videos at once from the loaded mask tables
+(:func:`videos_iou`).
 numpy + pycocotools + numba."""
 import numpy as np
 from pycocotools import mask as mask_utils
@@ -31,7 +32,7 @@ def _frame_tagging_ok():
     return _TAGGING_OK[0]
 
 
-try:  # compiled RLE kernels (decode + run merge); pycocotools otherwise
+try:  # compiled RLE kernels (decode + intersect); pycocotools otherwise
     import numba as _nb
 except ImportError:  # pragma: no cover
     _nb = None
@@ -216,7 +217,7 @@ def _as_bytes(counts):
 
 def _pair_intersections_nb(d_rles, g_rles, work):
     """:func:`_pair_intersections` with the compiled kernels: each wanted
-    mask is decoded once, then the run lists of the wanted pairs merged."""
+    mask is decoded once, then the wanted pairs intersected."""
     D, G = len(d_rles), len(g_rles)
     i, j, t = np.nonzero(work)
     dd, dt_ = np.nonzero(work.any(1))  # wanted prediction masks (d, t)
@@ -311,8 +312,9 @@ def video_iou(d_rles, g_rles, d_areas, g_areas, min_iou=None, allowed=None):
     (|d_t | g_t| = |d_t| + |g_t| - |d_t & g_t|, absent masks are empty):
     the official ``YTVISeval.computeIoU``, which walks each pair and frame
     with two ``merge`` and two ``area`` calls. Here each wanted mask is
-    decoded once and the run lists of the wanted pairs merged in compiled
-    code (pycocotools in one call per video without numba). With
+    decoded once and the foreground intervals of the wanted pairs
+    intersected in compiled code (pycocotools in one call per video
+    without numba). With
     ``min_iou``, pairs whose bound sum_t min(|d_t|, |g_t|) / (union lower
     bound) is below it are not computed and get 0: they could not match at
     a threshold >= ``min_iou``.
