@@ -3,10 +3,13 @@ unaries: generated scenes and real DAVIS frames."""
 import numpy as np
 import pytest
 import torch
+from scipy import ndimage
 
 from vcl_mm.datasets.api_wrappers.masks import mask_iou
-from vcl_mm.maskcut.crf_torch import PermutohedralLattice, dense_crf_torch
-from vcl_mm.maskcut.refine import (CRF_DEFAULTS, dense_crf_batch, refine_masks)
+from vcl_mm.maskcut.crf_torch import dense_crf_torch, fill_holes_torch
+from vcl_mm.maskcut.permutohedral import PermutohedralLattice
+from vcl_mm.maskcut.refine import (CRF_DEFAULTS, dense_crf_batch, fill_holes,
+                                   refine_masks)
 from vcl_mm.testing.crf_cases import crf_cases, davis_frames, generated_images
 from vcl_mm.utils import InputError
 
@@ -105,3 +108,25 @@ def test_bad_input_is_named():
     (out, keep), = dense_crf_batch([img], [np.zeros((0, 8, 8), bool)],
                                    TORCH_CRF)
     assert out.shape == (0, 8, 8) and keep.shape == (0, )
+
+
+def test_device_hole_filling_equals_scipy():
+    rng = np.random.default_rng(4)
+    for _ in range(30):
+        h, w = rng.integers(1, 30, 2)
+        masks = rng.random((3, h, w)) < rng.uniform(0.2, 0.8)
+        want = np.stack([ndimage.binary_fill_holes(m) for m in masks])
+        got = fill_holes_torch(torch.from_numpy(masks))
+        assert np.array_equal(got.numpy(), want)
+    ring = np.zeros((1, 9, 9), bool)
+    ring[0, 2:7, 2:7] = True
+    ring[0, 3:6, 3:6] = False
+    assert fill_holes_torch(torch.from_numpy(ring)).numpy()[0, 2:7, 2:7].all()
+    assert fill_holes_torch(torch.zeros(0, 4, 4,
+                                        dtype=torch.bool)).shape == (0, 4, 4)
+    # the batched device path of the CRF gives scipy's results
+    labels = [torch.from_numpy(rng.random((k, 12, 10)) < 0.6) for k in (2, 0)]
+    labels.append(torch.from_numpy(rng.random((1, 7, 9)) < 0.6))
+    for a, b in zip(fill_holes(labels), fill_holes(labels, on_device=True)):
+        assert len(a) == len(b)
+        assert all(np.array_equal(x, y) for x, y in zip(a, b))

@@ -24,7 +24,8 @@ from vcl_mm.utils import InputError
 
 __all__ = [
     'CRF_DEFAULTS', 'CRF_BACKENDS', 'upsample_patch_masks', 'crf_refine',
-    'dense_crf_batch', 'refine_masks', 'refine_masks_batch', 'resize_mask'
+    'dense_crf_batch', 'fill_holes', 'refine_masks', 'refine_masks_batch',
+    'resize_mask'
 ]
 
 #: 'pydensecrf': the reference (CPU, one mask at a time); 'torch': the
@@ -118,6 +119,36 @@ def _split_crf(crf):
     return backend, min_iou, params
 
 
+def fill_holes(labels, on_device=False):
+    """Holes filled in each image's masks, as numpy arrays.
+
+    Args:
+        labels (list[torch.Tensor]): per image, (K_i, H_i, W_i) bool.
+        on_device (bool): fill on the tensors' device
+            (:func:`~vcl_mm.maskcut.crf_torch.fill_holes_torch`, all masks
+            of one size at once) instead of ``scipy.ndimage`` on the CPU;
+            the results are the same.
+
+    Returns:
+        list[list[np.ndarray]]: per image, K_i (H_i, W_i) bool masks.
+    """
+    if not on_device:
+        return [[ndimage.binary_fill_holes(m) for m in lab.cpu().numpy()]
+                for lab in labels]
+    from .crf_torch import fill_holes_torch
+    out = [None] * len(labels)
+    by_shape = {}
+    for i, lab in enumerate(labels):
+        by_shape.setdefault(tuple(lab.shape[1:]), []).append(i)
+    for idx in by_shape.values():
+        filled = fill_holes_torch(torch.cat([labels[i] for i in idx]))
+        parts, start = filled.cpu().numpy(), 0
+        for i in idx:
+            out[i] = list(parts[start:start + len(labels[i])])
+            start += len(labels[i])
+    return out
+
+
 def dense_crf_batch(images, masks, crf=CRF_DEFAULTS, device='cpu'):
     """The dense CRF of many masks of many images, with the drop decision.
 
@@ -151,8 +182,8 @@ def dense_crf_batch(images, masks, crf=CRF_DEFAULTS, device='cpu'):
     if backend == 'torch':
         from .crf_torch import dense_crf_torch
         labels = dense_crf_torch(images, masks, device=device, **params)
-        refined = [[ndimage.binary_fill_holes(m) for m in lab.cpu().numpy()]
-                   for lab in labels]
+        # scipy is faster on the CPU; elsewhere the same on the device
+        refined = fill_holes(labels, torch.device(device).type != 'cpu')
     else:
         refined = [[crf_refine(img, m, **params) for m in stack]
                    for img, stack in zip(images, masks)]
