@@ -132,7 +132,8 @@ if _nb is not None:
         -1 absent), likewise ``grows``; its (D, G) IoU goes to
         ``out[ioff[v]:]`` (row-major). A pair whose bound on the summed
         intersection (per frame min(|d|, |g|, overlap of the extents))
-        cannot reach ``min_iou`` (< 0: none) gets 0; the others are
+        cannot reach ``min_iou`` (< 0: none) gets 0, checked again after
+        each frame with the exact intersections so far; the others are
         exact. Each wanted mask is decoded once per video."""
         # scratch for the largest video, allocated once
         cap, dn, gn = 1, 1, 1
@@ -186,7 +187,7 @@ if _nb is not None:
                     if bound == 0 or (min_iou >= 0 and not bound >= min_iou *
                                       (tot - bound) * (1 - 1e-9)):
                         continue
-                    inter = 0
+                    inter, rest, lost = 0, bound, False
                     for t in range(T):
                         a, b = d * T + t, g * T + t
                         rd, rg = dr[a], gr[b]
@@ -196,6 +197,8 @@ if _nb is not None:
                         hi = min(dhi[rd], ghi[rg])
                         if hi <= lo:
                             continue
+                        # what is left of the bound after this frame
+                        rest -= min(dar[rd], gar[rg], hi - lo)
                         if dpos[a] < 0:
                             dpos[a] = m
                             m = _decode_ends(dbuf, dst[rd], den[rd], cnts, m)
@@ -206,8 +209,13 @@ if _nb is not None:
                             gend[b] = m
                         inter += _inter_ends(cnts, dpos[a], dend[a], gpos[b],
                                              gend[b], lo, hi)
+                        up = inter + rest
+                        if min_iou >= 0 and not up >= min_iou * (
+                                tot - up) * (1 - 1e-9):
+                            lost = True  # cannot reach min_iou any more
+                            break
                     union = tot - inter
-                    if union > 0:
+                    if union > 0 and not lost:
                         out[o] = np.float64(inter) / np.float64(union)
 
 
