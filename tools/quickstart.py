@@ -20,6 +20,19 @@ Cut, synthesize, learn, then evaluate zero-shot, each step a real tool run:
    offline tools ``tools/analysis_tools/eval_ytvis.py`` / ``eval_davis.py``;
 6. ``tools/demo/video_demo.py``: an overlay video of one test video;
 7. a table of the numbers, all measured in this run.
+
+``--self-train --seeds 0 1 2`` adds, per seed (in ``WORK_DIR/seed_<s>/``;
+a seed whose quickstart ``summary.json`` exists is reused as round 0):
+
+8. unlabeled training videos (another seed than the test videos; their
+   ground truth is never read);
+9. ``tools/self_train.py``: one round of self-training from the quickstart
+   model (pseudo-labels of those videos, fine-tuned on ImageCut2Video +
+   pseudo-labelled clips), without and with DropLoss; as a control, the
+   same number of iterations on ImageCut2Video clips alone;
+10. a table of round 0 vs round 1 on the test videos: mean and spread
+   (sample std) over the seeds, gains paired by seed, a gain called real
+   only if it exceeds the spread (``self_train_table.txt``).
 """
 import argparse
 import json
@@ -30,8 +43,13 @@ import subprocess
 import sys
 import time
 
+import numpy as np
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TRAIN_CONFIG = 'configs/toy/quickstart_videocutler.py'
+SELF_TRAIN_CONFIG = 'configs/toy/self_train_quickstart.py'
+METRICS = [('AP', 'AP'), ('AP50', 'AP50'), ('AR10', 'AR10'),
+           ('J&F', 'J&F-Mean')]
 MASKCUT_CONFIG = 'configs/toy/maskcut_patch-stats.py'
 
 
@@ -46,6 +64,17 @@ def parse_args(argv=None):
     parser.add_argument('--procs', type=int, default=2,
                         help='MaskCut processes (torchrun)')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--self-train', action='store_true',
+                        help='also one round of self-training per seed '
+                        '(steps 8-10 of the docstring)')
+    parser.add_argument('--seeds', type=int, nargs='+',
+                        help='with --self-train: seeds (default: --seed)')
+    parser.add_argument('--st-iters', type=int, default=300,
+                        help='fine-tuning iterations of the round')
+    parser.add_argument('--num-train-videos', type=int, default=16,
+                        help='unlabeled training videos')
+    parser.add_argument('--table-out', help='also write the self-training '
+                        'table here')
     return parser.parse_args(argv)
 
 
@@ -89,6 +118,13 @@ def pick(metrics, name):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.self_train:
+        return self_train_main(args)
+    return quickstart(args)
+
+
+def quickstart(args):
+    """Steps 1-7 in ``args.work_dir``; returns ``summary.json``'s dict."""
     py = sys.executable
     work = osp.abspath(args.work_dir)
     data = osp.join(work, 'data')
@@ -224,6 +260,147 @@ def main(argv=None):
         json.dump(summary, f, indent=1)
     with open(osp.join(work, 'summary.txt'), 'w') as f:
         f.write(table + '\n')
+    return summary
+
+
+def _schedule(iters, seed):
+    """--cfg-options of a fine-tuning run of ``iters`` iterations."""
+    return [
+        f'train_cfg.max_iters={iters}', f'param_scheduler.end={iters}',
+        f'param_scheduler.milestones=[{int(iters * 0.8)}]',
+        f'default_hooks.checkpoint.interval={iters}',
+        f'randomness.seed={seed}'
+    ]
+
+
+def self_train_seed(args, seed, steps):
+    """Steps 8-9 for one seed; returns its rows (cached in
+    ``seed_<s>/self_train_rows.json``)."""
+    py = sys.executable
+    work = osp.join(osp.abspath(args.work_dir), f'seed_{seed}')
+    cache = osp.join(work, 'self_train_rows.json')
+    if osp.isfile(cache):
+        with open(cache) as f:
+            return json.load(f)
+    if not osp.isfile(osp.join(work, 'summary.json')):
+        quickstart(argparse.Namespace(**dict(
+            vars(args), seed=seed, work_dir=work)))
+    with open(osp.join(work, 'summary.json')) as f:
+        base = json.load(f)
+    ckpt = osp.join(work, 'train', f'iter_{args.iters}.pth')
+    images_root = osp.join(work, 'data', 'images')
+    test_root = osp.join(work, 'data', 'test_videos')
+    train_videos = osp.join(work, 'data', 'train_videos')
+    if not osp.isdir(train_videos):
+        steps.run(f'seed {seed}: generate unlabeled training videos', [
+            py, 'tools/misc/generate_toy_data.py', 'videos', train_videos,
+            '--num', str(args.num_train_videos), '--seed',
+            str(seed + 1000), '--size', '120', '160', '--frames', '8', '16'
+        ])
+    data = [f'train_dataloader.dataset.datasets.0.dataset.data_root='
+            f'{images_root}/']
+    rows = dict(round0=base['video_model'])
+    variants = [('round1', []),
+                ('round1_droploss',
+                 ['model.track_head.drop_loss_iou_thr=0.01'])]
+    for name, extra in variants:
+        st_dir = osp.join(work, f'self_train_{name}')
+        steps.run(f'seed {seed}: self-training ({name})', [
+            py, 'tools/self_train.py', SELF_TRAIN_CONFIG, '--videos',
+            osp.join(train_videos, 'JPEGImages'), '--rounds', '1',
+            '--work-dir', st_dir, '--checkpoint', ckpt, '--eval-videos',
+            test_root, '--device', 'cpu', '--cfg-options'
+        ] + data + _schedule(args.st_iters, seed) + extra)
+        with open(osp.join(st_dir, 'summary.json')) as f:
+            summary = json.load(f)
+        rows[name] = summary['rounds'][0]['metrics']
+        rows[f'{name}_pseudo'] = summary['rounds'][0]['pseudo_stats']
+    # control: as many iterations on ImageCut2Video clips alone
+    cont = osp.join(work, 'continue')
+    steps.run(f'seed {seed}: control, ImageCut2Video only', [
+        py, 'tools/train.py', TRAIN_CONFIG, '--work-dir', cont,
+        '--cfg-options', f'load_from={ckpt}',
+        'optim_wrapper.optimizer.lr=1e-4',
+        f'train_dataloader.dataset.dataset.data_root={images_root}/',
+        f'test_dataloader.dataset.data_root={test_root}/'
+    ] + _schedule(args.st_iters, seed))
+    steps.run(f'seed {seed}: test the control', [
+        py, 'tools/test.py', TRAIN_CONFIG,
+        osp.join(cont, f'iter_{args.st_iters}.pth'), '--work-dir',
+        osp.join(cont, 'test'), '--cfg-options',
+        f'test_dataloader.dataset.data_root={test_root}/'
+    ])
+    rows['control'] = latest_metrics(osp.join(cont, 'test'))
+    with open(cache, 'w') as f:
+        json.dump(rows, f, indent=1)
+    return rows
+
+
+def _mean_std(values):
+    values = np.asarray(values, np.float64)
+    std = values.std(ddof=1) if len(values) > 1 else float('nan')
+    return values.mean(), std
+
+
+def self_train_table(args, per_seed):
+    """Step 10: the table (str)."""
+    seeds = sorted(per_seed)
+    names = [('round0', f'round 0: quickstart model ({args.iters} it)'),
+             ('control', f'+{args.st_iters} it ImageCut2Video only'),
+             ('round1', f'round 1: +{args.st_iters} it self-trained'),
+             ('round1_droploss', 'round 1 + DropLoss (IoU 0.01)')]
+    n = len(seeds)
+    lines = [
+        '', f'=== self-training on generated data: {n} seeds {seeds}, '
+        f'{args.num_videos} test videos (seed+1), {args.num_train_videos} '
+        'unlabeled training videos (seed+1000)', '',
+        '% on the test videos, mean +- sample std over seeds '
+        '(per-seed values in brackets)',
+        f'{"model":<40s}' + ''.join(f'{m:>22s}' for m, _ in METRICS)
+    ]
+    values = {}
+    for key, label in names:
+        cells = ''
+        for metric, mkey in METRICS:
+            v = [100 * pick(per_seed[s][key], mkey) for s in seeds]
+            values[key, metric] = v
+            mean, std = _mean_std(v)
+            cells += f'{mean:8.1f} +-{std:4.1f} '.rjust(14) + \
+                ('[' + ' '.join(f'{x:.1f}' for x in v) + ']').rjust(8)
+        lines.append(f'{label:<40s}{cells}')
+    lines += ['', 'gain vs round 0, paired by seed (mean +- std); "real" '
+              'only if |mean gain| exceeds the larger spread of the two '
+              'rows:']
+    for key, label in names[1:]:
+        cells = []
+        for metric, _ in METRICS:
+            gain = np.subtract(values[key, metric], values['round0', metric])
+            mean, std = _mean_std(gain)
+            spread = max(_mean_std(values[key, metric])[1],
+                         _mean_std(values['round0', metric])[1])
+            verdict = 'real' if abs(mean) > spread else 'within spread'
+            cells.append(f'{metric} {mean:+.1f} +-{std:.1f} ({verdict})')
+        lines.append(f'  {label}: ' + '; '.join(cells))
+    lines += ['', 'pseudo-labels kept (tracks kept / tracked, per seed): ' +
+              ', '.join(f'{per_seed[s]["round1_pseudo"]["kept"]}/'
+                        f'{per_seed[s]["round1_pseudo"]["tracks"]}'
+                        for s in seeds)]
+    return '\n'.join(lines)
+
+
+def self_train_main(args):
+    seeds = args.seeds if args.seeds else [args.seed]
+    steps = Steps()
+    per_seed = {s: self_train_seed(args, s, steps) for s in seeds}
+    table = self_train_table(args, per_seed)
+    print(table)
+    outs = [osp.join(osp.abspath(args.work_dir), 'self_train_table.txt')]
+    if args.table_out:
+        outs.append(args.table_out)
+    for out in outs:
+        with open(out, 'w') as f:
+            f.write(table + '\n')
+    return per_seed
 
 
 if __name__ == '__main__':

@@ -3,7 +3,8 @@
 # ImageCut2Video clips (generated images + MaskCut pseudo-masks) and real
 # clips of generated *unlabeled* training videos, pseudo-labelled by the
 # model itself. Sizes as the quickstart's (short side 96/128); 500
-# iterations per round, lr 1e-4 (x0.1 for the last 20%).
+# iterations per round (tools/quickstart.py --self-train sets --st-iters,
+# 300 by default), lr 1e-4 (x0.1 for the last 20%).
 _base_ = [
     './quickstart_videocutler.py', '../_base_/datasets/pseudo_video_clips.py'
 ]
@@ -64,3 +65,6 @@ default_hooks = dict(checkpoint=dict(interval=max_iters))
 # gets no mask loss (the head's switch; ImageCut2Video clips label their
 # objects in every frame, so their loss is unchanged)
 model = dict(track_head=dict(mask_loss_on_labelled_frames=True))
+
+# a fixed seed: a round rerun after an interruption trains the same model
+randomness = dict(seed=0)

@@ -39,3 +39,6 @@ max_iters = 10000
 param_scheduler = dict(end=max_iters, milestones=[max_iters - 1])
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters + 1)
 default_hooks = dict(checkpoint=dict(interval=max_iters))
+
+# a fixed seed: a round rerun after an interruption trains the same model
+randomness = dict(seed=0)
