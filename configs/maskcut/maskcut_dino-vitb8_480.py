@@ -52,4 +52,12 @@ engine = dict(
     # (color_ignore_orientation); True rotates (then train with 'color')
     exif_transpose=False,
     flush_every=50,  # images per atomically written part file
-    flush_seconds=120)  # ... or write one at least this often
+    flush_seconds=120,  # ... or write one at least this often
+    # stages overlapped: decoding in DataLoader workers, keys + NCut on the
+    # device, CRF + resize back + RLE in a process pool (same JSON as the
+    # serial reference engine, pipelined=False)
+    pipelined=True,
+    num_workers=None,  # decoding processes; None: from the CPUs this rank has
+    post_workers=None,  # CRF/RLE processes; None: from the CPUs (torch CRF:
+    # the CRF runs on the device in the main loop, the pool only encodes)
+    start_method=None)  # None: fork on Linux, spawn elsewhere
