@@ -17,13 +17,14 @@ from .ncut import (maskcut_patch_masks, maskcut_patch_masks_batch,
                    select_object)
 from .parts import merge_parts
 from .pipeline import MaskCutPipeline
-from .refine import crf_refine, refine_masks, resize_mask
+from .refine import (crf_refine, dense_crf_batch, refine_masks,
+                     refine_masks_batch, resize_mask)
 from .registry import build_extractor, register_extractor
 
 __all__ = [
     'maskcut_patch_masks', 'maskcut_patch_masks_batch', 'fiedler_vectors',
     'select_object', 'DinoViTKeyExtractor', 'convert_dino_vit', 'refine_masks',
-    'crf_refine', 'resize_mask', 'encode_mask', 'decode_mask', 'build_coco',
+    'refine_masks_batch', 'dense_crf_batch', 'crf_refine', 'resize_mask', 'encode_mask', 'decode_mask', 'build_coco',
     'list_images', 'load_image', 'SkipImage', 'MaskCutPipeline', 'run_shard',
     'run_shard_pipelined', 'merge_parts', 'run_maskcut', 'build_extractor',
     'register_extractor'
