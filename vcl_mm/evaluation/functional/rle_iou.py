@@ -1,11 +1,10 @@
 """Video IoU of mask tracks on compressed RLEs (the hot path of the
-YouTube-VIS evaluation): numba kernels that decode each RLE string once
-(:func:`vcl_mm.datasets.api_wrappers.rle_table.decode_counts`) and
-intersect the foreground intervals of the wanted pairs, for one video
-(:func:`video_iou`, with a one-call-per-video pycocotools path when numba
-is missing) or for all videos at once from the loaded mask tables
-(:func:`videos_iou`).
-numpy + pycocotools + numba."""
+YouTube-VIS evaluation): which pairs and frames to intersect, and the
+IoU from the summed intersections, for one video (:func:`video_iou`,
+with a one-call-per-video pycocotools path when numba is missing) or for
+all videos at once from the loaded mask tables (:func:`videos_iou`); the
+compiled decoding and intersecting are :mod:`.rle_iou_kernels`.
+numpy + pycocotools (+ numba)."""
 import numpy as np
 from pycocotools import mask as mask_utils
 
@@ -33,190 +32,9 @@ def _frame_tagging_ok():
 
 
 try:  # compiled RLE kernels (decode + intersect); pycocotools otherwise
-    import numba as _nb
-except ImportError:  # pragma: no cover
+    from . import rle_iou_kernels as _nb
+except ImportError:  # pragma: no cover (numba missing)
     _nb = None
-
-if _nb is not None:
-    from vcl_mm.datasets.api_wrappers.rle_table import decode_counts
-
-    def _decode_ends(buf, a, e, cnts, m):  # pragma: no cover (compiled)
-        """Decode ``buf[a:e]`` to ``cnts[m:]`` as cumulative run ends
-        (``decode_counts``, then a running sum); returns the new end."""
-        k = decode_counts(buf, a, e, cnts, m)
-        if k < 0:
-            raise ValueError('not valid compressed RLE counts')
-        for j in range(m + 1, k):
-            cnts[j] += cnts[j - 1]
-        return k
-
-    def _first_fg(ends, i0, n, lo):  # pragma: no cover (compiled)
-        """The first foreground run (odd index) of ``ends[i0:i0 + n]``
-        that ends after pixel ``lo``."""
-        a, b = 0, n
-        while a < b:
-            mid = (a + b) // 2
-            if ends[i0 + mid] > lo:
-                b = mid
-            else:
-                a = mid + 1
-        return a + 1 if a % 2 == 0 else a
-
-    def _inter_ends(ends, ia, ea, ib, eb, lo, hi):  # pragma: no cover
-        """|a & b| of two decoded RLEs (cumulative run ends
-        ``ends[ia:ea]``, ``ends[ib:eb]``): their foreground intervals
-        intersected in the window [lo, hi) outside which one of them has
-        no foreground."""
-        na, nb = ea - ia, eb - ib
-        ja, jb = _first_fg(ends, ia, na, lo), _first_fg(ends, ib, nb, lo)
-        tot = 0
-        while ja < na and jb < nb:
-            sa, xa = ends[ia + ja - 1], ends[ia + ja]
-            sb, xb = ends[ib + jb - 1], ends[ib + jb]
-            if sa >= hi or sb >= hi:
-                break
-            s, x = max(sa, sb), min(xa, xb)
-            if x > s:
-                tot += x - s
-            if xa <= xb:
-                ja += 2
-            else:
-                jb += 2
-        return tot
-
-    _jit = _nb.njit(cache=True, nogil=True)
-    _decode_ends, _first_fg, _inter_ends = map(
-        _jit, (_decode_ends, _first_fg, _inter_ends))
-
-    # :func:`video_iou`'s kernels load from the cache on first use; the
-    # :func:`videos_iou` one (explicit signature) at import
-    @_nb.njit(cache=True, nogil=True)
-    def _nb_decode(buf, offs):  # pragma: no cover (compiled)
-        """Decode compressed RLE strings: ``buf[offs[k]:offs[k + 1]]`` is
-        string k; returns the flat cumulative run ends and their offsets
-        (k's are ``ends[coff[k]:coff[k + 1]]``)."""
-        n = len(offs) - 1
-        ends = np.empty(len(buf), np.int64)
-        coff = np.empty(n + 1, np.int64)
-        m = 0
-        for k in range(n):
-            coff[k] = m
-            m = _decode_ends(buf, offs[k], offs[k + 1], ends, m)
-        coff[n] = m
-        return ends, coff
-
-    @_nb.njit(cache=True, nogil=True)
-    def _nb_intersect(ends, coff, qa, qb):  # pragma: no cover (compiled)
-        """|a & b| in pixels for each pair (qa[k], qb[k]) of decoded RLEs."""
-        out = np.zeros(len(qa), np.int64)
-        big = np.int64(1) << 62
-        for k in range(len(qa)):
-            out[k] = _inter_ends(ends, coff[qa[k]], coff[qa[k] + 1],
-                                 coff[qb[k]], coff[qb[k] + 1], 0, big)
-        return out
-
-    @_nb.njit(
-        'void(' + ', '.join(['uint8[::1]'] + ['int64[::1]'] * 5 +
-                            ['uint8[::1]'] + ['int64[::1]'] * 11) +
-        ', float64, int64, int64, float64[::1])',
-        cache=True,
-        nogil=True)
-    def _nb_videos(dbuf, dst, den, dar, dlo, dhi, gbuf, gst, gen, gar, glo,
-                   ghi, drows, doff, grows, goff, nframes, ioff, min_iou, v0,
-                   v1, out):  # pragma: no cover (compiled)
-        """:func:`video_iou` of videos ``v0:v1`` from two
-        :class:`~vcl_mm.datasets.api_wrappers.rle_table.RLETable` (d: the
-        predictions, g: the ground truth; strings, areas, extents).
-
-        Video v: ``drows[doff[v]:doff[v + 1]]`` its (D, T) rows (row-major,
-        -1 absent), likewise ``grows``; its (D, G) IoU goes to
-        ``out[ioff[v]:]`` (row-major). A pair whose bound on the summed
-        intersection (per frame min(|d|, |g|, overlap of the extents))
-        cannot reach ``min_iou`` (< 0: none) gets 0, checked again after
-        each frame with the exact intersections so far; the others are
-        exact. Each wanted mask is decoded once per video."""
-        # scratch for the largest video, allocated once
-        cap, dn, gn = 1, 1, 1
-        for v in range(v0, v1):
-            c = 0
-            for k in range(doff[v], doff[v + 1]):
-                if drows[k] >= 0:
-                    c += den[drows[k]] - dst[drows[k]]
-            for k in range(goff[v], goff[v + 1]):
-                if grows[k] >= 0:
-                    c += gen[grows[k]] - gst[grows[k]]
-            cap = max(cap, c)
-            dn = max(dn, doff[v + 1] - doff[v])
-            gn = max(gn, goff[v + 1] - goff[v])
-        cnts = np.empty(cap, np.int64)
-        dpos, dend = np.empty(dn, np.int64), np.empty(dn, np.int64)
-        gpos, gend = np.empty(gn, np.int64), np.empty(gn, np.int64)
-        totd, totg = np.empty(dn, np.int64), np.empty(gn, np.int64)
-        for v in range(v0, v1):
-            T = nframes[v]
-            if T == 0:
-                continue
-            D = (doff[v + 1] - doff[v]) // T
-            G = (goff[v + 1] - goff[v]) // T
-            dr = drows[doff[v]:doff[v + 1]]
-            gr = grows[goff[v]:goff[v + 1]]
-            totd[:D] = 0
-            totg[:G] = 0
-            for k in range(D * T):
-                if dr[k] >= 0:
-                    totd[k // T] += dar[dr[k]]
-            for k in range(G * T):
-                if gr[k] >= 0:
-                    totg[k // T] += gar[gr[k]]
-            dpos[:D * T] = -1
-            gpos[:G * T] = -1
-            m = 0
-            for d in range(D):
-                for g in range(G):
-                    bound = 0
-                    for t in range(T):
-                        rd, rg = dr[d * T + t], gr[g * T + t]
-                        if rd < 0 or rg < 0:
-                            continue
-                        hi = min(dhi[rd], ghi[rg]) - max(dlo[rd], glo[rg])
-                        if hi > 0:
-                            bound += min(dar[rd], gar[rg], hi)
-                    tot = totd[d] + totg[g]
-                    o = ioff[v] + d * G + g
-                    out[o] = 0.
-                    if bound == 0 or (min_iou >= 0 and not bound >= min_iou *
-                                      (tot - bound) * (1 - 1e-9)):
-                        continue
-                    inter, rest, lost = 0, bound, False
-                    for t in range(T):
-                        a, b = d * T + t, g * T + t
-                        rd, rg = dr[a], gr[b]
-                        if rd < 0 or rg < 0 or min(dar[rd], gar[rg]) == 0:
-                            continue
-                        lo = max(dlo[rd], glo[rg])
-                        hi = min(dhi[rd], ghi[rg])
-                        if hi <= lo:
-                            continue
-                        # what is left of the bound after this frame
-                        rest -= min(dar[rd], gar[rg], hi - lo)
-                        if dpos[a] < 0:
-                            dpos[a] = m
-                            m = _decode_ends(dbuf, dst[rd], den[rd], cnts, m)
-                            dend[a] = m
-                        if gpos[b] < 0:
-                            gpos[b] = m
-                            m = _decode_ends(gbuf, gst[rg], gen[rg], cnts, m)
-                            gend[b] = m
-                        inter += _inter_ends(cnts, dpos[a], dend[a], gpos[b],
-                                             gend[b], lo, hi)
-                        up = inter + rest
-                        if min_iou >= 0 and not up >= min_iou * (
-                                tot - up) * (1 - 1e-9):
-                            lost = True  # cannot reach min_iou any more
-                            break
-                    union = tot - inter
-                    if union > 0 and not lost:
-                        out[o] = np.float64(inter) / np.float64(union)
 
 
 def _as_bytes(counts):
@@ -242,12 +60,12 @@ def _pair_intersections_nb(d_rles, g_rles, work):
     offs = np.zeros(len(strs) + 1, np.int64)
     np.cumsum([len(x) for x in strs], out=offs[1:])
     buf = np.frombuffer(bytearray(b''.join(strs)), np.uint8)
-    cnts, coff = _nb_decode(buf, offs)
+    cnts, coff = _nb.nb_decode(buf, offs)
     d_id = np.full((D, T), -1, np.int64)
     d_id[dd, dt_] = np.arange(len(dd))
     g_id = np.full((G, T), -1, np.int64)
     g_id[gg, gt_] = np.arange(len(gg)) + len(dd)
-    v = _nb_intersect(cnts, coff, d_id[i, t], g_id[j, t])
+    v = _nb.nb_intersect(cnts, coff, d_id[i, t], g_id[j, t])
     inter = np.zeros((D, G), np.int64)
     np.add.at(inter, (i, j), v)
     return inter
@@ -360,8 +178,7 @@ def video_iou(d_rles, g_rles, d_areas, g_areas, min_iou=None, allowed=None):
         if _nb is not None:
             inter = _pair_intersections_nb(d_rles, g_rles, work)
         else:
-            inter = _pair_intersections(d_rles, g_rles,
-                                        work, d_areas, g_areas)
+            inter = _pair_intersections(d_rles, g_rles, work, d_areas, g_areas)
     union = total - inter
     with np.errstate(invalid='ignore', divide='ignore'):
         ious = np.where(union > 0,
@@ -399,10 +216,10 @@ def videos_iou(d_table, g_table, d_rows, g_rows, min_iou=None, threads=2):
     gn = np.array([r.size for r in g_rows], np.int64)
     pairs = np.array([len(a) * len(b) for a, b in zip(d_rows, g_rows)],
                      np.int64)
-    doff, goff, ioff = (np.concatenate([[0], np.cumsum(x)])
-                        for x in (dn, gn, pairs))
-    cat = (lambda rs: np.concatenate([r.ravel() for r in rs]).astype(
-        np.int64) if rs else np.zeros(0, np.int64))
+    doff, goff, ioff = (
+        np.concatenate([[0], np.cumsum(x)]) for x in (dn, gn, pairs))
+    cat = (lambda rs: np.concatenate([r.ravel() for r in rs]).astype(np.int64)
+           if rs else np.zeros(0, np.int64))
     drows, grows = cat(d_rows), cat(g_rows)
     out = np.zeros(int(ioff[-1]), np.float64)
     args = (d_table.buf, d_table.starts, d_table.ends, d_table.areas,
@@ -417,19 +234,18 @@ def videos_iou(d_table, g_table, d_rows, g_rows, min_iou=None, threads=2):
         for k in range(1, parts)
     ] + [n] if n else [0, 0]
     if parts == 1:
-        _nb_videos(*args, 0, n, out)
+        _nb.nb_videos(*args, 0, n, out)
     else:
         from concurrent.futures import ThreadPoolExecutor
         with ThreadPoolExecutor(parts - 1) as pool:
             jobs = [
-                pool.submit(_nb_videos, *args, a, b, out)
+                pool.submit(_nb.nb_videos, *args, a, b, out)
                 for a, b in zip(cuts[1:-1], cuts[2:])
             ]
-            _nb_videos(*args, cuts[0], cuts[1], out)
+            _nb.nb_videos(*args, cuts[0], cuts[1], out)
             for j in jobs:
                 j.result()
     return [
-        out[a:b].reshape(len(d), len(g))
-        for a, b, d, g in zip(ioff[:-1].tolist(), ioff[1:].tolist(), d_rows,
-                              g_rows)
+        out[a:b].reshape(len(d), len(g)) for a, b, d, g in zip(
+            ioff[:-1].tolist(), ioff[1:].tolist(), d_rows, g_rows)
     ]
