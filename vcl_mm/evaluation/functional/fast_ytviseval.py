@@ -172,12 +172,18 @@ class FastYTVISeval(YTVISeval):
         else:
             with ThreadPoolExecutor(threads) as pool:
                 self.ious = dict(
-                    zip(pairs,
-                        pool.map(lambda vc: self.computeIoU(*vc), pairs,
-                                 chunksize=16)))
+                    zip(
+                        pairs,
+                        pool.map(
+                            lambda vc: self.computeIoU(*vc),
+                            pairs,
+                            chunksize=16)))
         maxDet = p.maxDets[-1]
-        per = {(v, c): self._evaluate_key(v, c, maxDet)
-               for c in keys for v in p.vidIds}
+        per = {
+            (v, c): self._evaluate_key(v, c, maxDet)
+            for c in keys
+            for v in p.vidIds
+        }
         self.evalImgs = [
             per[v, c][a] for c in keys for a in range(len(p.areaRng))
             for v in p.vidIds
@@ -188,9 +194,9 @@ class FastYTVISeval(YTVISeval):
         """The ``evaluateVid`` records of every area range of one (video,
         category key)."""
         gt, dt = self._anns(vidId, catId)
-        return evaluate_area_ranges(vidId, catId, gt, dt,
-                                    self.ious[vidId, catId], self.params,
-                                    maxDet)
+        return evaluate_area_ranges(vidId, catId, gt, dt, self.ious[vidId,
+                                                                    catId],
+                                    self.params, maxDet)
 
     def evaluateVid(self, vidId, catId, aRng, maxDet):
         """The official record of one (video, category key, area range).
@@ -209,7 +215,9 @@ class FastYTVISeval(YTVISeval):
 
         Overridden because the official one runs the precision envelope
         as a Python loop per threshold and detection (vectorised here,
-        :func:`.ytvis_match.precision_recall`, same numbers)."""
+        :func:`.ytvis_match.precision_recall`, same numbers) and gathers
+        the detections of every video again for each maxDet (once per
+        cell here)."""
         if p is None:
             p = self.params
         p.catIds = p.catIds if p.useCats == 1 else [-1]
@@ -226,9 +234,7 @@ class FastYTVISeval(YTVISeval):
         setI = set(_pe.vidIds)
         k_list = [n for n, k in enumerate(p.catIds) if k in setK]
         m_list = [m for n, m in enumerate(p.maxDets) if m in setM]
-        a_list = [
-            n for n, a in enumerate(map(tuple, p.areaRng)) if a in setA
-        ]
+        a_list = [n for n, a in enumerate(map(tuple, p.areaRng)) if a in setA]
         i_list = [n for n, i in enumerate(p.vidIds) if i in setI]
         I0, A0 = len(_pe.vidIds), len(_pe.areaRng)
         for k, k0 in enumerate(k_list):
@@ -240,23 +246,35 @@ class FastYTVISeval(YTVISeval):
                     continue
                 gtIg = np.concatenate([e['gtIgnore'] for e in E])
                 npig = np.count_nonzero(gtIg == 0)
+                if npig == 0:
+                    continue
+                # all detections once; each maxDet keeps the first maxDet
+                # of every video (the same arrays as concatenating the
+                # slices), and a maxDet keeping the same ones reuses the
+                # cell before it
+                lens = np.fromiter((len(e['dtScores']) for e in E), np.int64,
+                                   len(E))
+                scores_all = np.concatenate([e['dtScores'] for e in E])
+                dtm_all = np.concatenate([e['dtMatches'] for e in E], axis=1)
+                dtIg_all = np.concatenate([e['dtIgnore'] for e in E], axis=1)
+                rank = np.arange(len(scores_all)) - np.repeat(
+                    np.cumsum(lens) - lens, lens)
+                last_keep = last = None
                 for m, maxDet in enumerate(m_list):
-                    if npig == 0:
-                        continue
-                    dtScores = np.concatenate(
-                        [e['dtScores'][0:maxDet] for e in E])
-                    inds = np.argsort(-dtScores, kind='mergesort')
-                    dtm = np.concatenate(
-                        [e['dtMatches'][:, 0:maxDet] for e in E],
-                        axis=1)[:, inds]
-                    dtIg = np.concatenate(
-                        [e['dtIgnore'][:, 0:maxDet] for e in E],
-                        axis=1)[:, inds]
-                    tps = np.logical_and(dtm, np.logical_not(dtIg))
-                    fps = np.logical_and(
-                        np.logical_not(dtm), np.logical_not(dtIg))
-                    q, rc, ss = precision_recall(tps, fps, npig,
-                                                 dtScores[inds], p.recThrs)
+                    keep = rank < maxDet
+                    if last_keep is None or not np.array_equal(
+                            keep, last_keep):
+                        dtScores = scores_all[keep]
+                        inds = np.argsort(-dtScores, kind='mergesort')
+                        dtm = dtm_all[:, keep][:, inds]
+                        dtIg = dtIg_all[:, keep][:, inds]
+                        tps = np.logical_and(dtm, np.logical_not(dtIg))
+                        fps = np.logical_and(
+                            np.logical_not(dtm), np.logical_not(dtIg))
+                        last = precision_recall(tps, fps, npig, dtScores[inds],
+                                                p.recThrs)
+                        last_keep = keep
+                    q, rc, ss = last
                     precision[:, :, k, a, m] = q
                     recall[:, k, a, m] = rc
                     scores[:, :, k, a, m] = ss
