@@ -8,7 +8,8 @@ and foreground extent; :class:`TrackRLEs` is one track's per-frame masks
 (rows of a table, -1 where absent) seen as the official list of RLE dicts.
 The YouTube-VIS loaders (:mod:`.ytvis_api`) build them, the video IoU
 kernels (``vcl_mm.evaluation.functional.rle_iou``) decode straight from
-the buffer with :func:`decode_counts`, the only copy of the decoding loop.
+the buffer with :func:`decode_ends`, the only copy of the decoding loop
+(which also measures each mask as it goes).
 """
 from collections.abc import Sequence
 
@@ -19,88 +20,86 @@ try:
 except ImportError:  # pragma: no cover
     _nb = None
 
-__all__ = ['HAVE_NUMBA', 'RLETable', 'TrackRLEs', 'decode_counts']
+__all__ = ['HAVE_NUMBA', 'RLETable', 'TrackRLEs', 'decode_ends']
 
 HAVE_NUMBA = _nb is not None
 
 
-def _decode_counts(buf, a, e, cnts, m):  # pragma: no cover (compiled)
-    """Append the counts of the compressed string ``buf[a:e]`` to
-    ``cnts[m:]`` (pycocotools' ``rleFrString``: 5 bits per character from
-    ``'0'``, continuation bit 0x20, sign bit 0x10 on a number's last
-    character, counts from the third on stored as differences to the count
-    two back, unsigned 32-bit counts); ``cnts`` needs ``e - a`` free slots.
+def _decode_ends(buf, a, e, ends, m):  # pragma: no cover (compiled)
+    """Decode the compressed counts string ``buf[a:e]`` (pycocotools'
+    ``rleFrString``: 5 bits per character from ``'0'``, continuation bit
+    0x20, sign bit 0x10 on a number's last character, counts from the
+    third on stored as differences to the count two back, unsigned 32-bit
+    counts), measuring it on the way; with a non-empty ``ends``, the
+    cumulative run ends go to ``ends[m:]`` (``e - a`` free slots needed).
 
     Returns:
-        int: the new end of ``cnts``, -1 if the string is not valid
-        (a character outside '0'..'o', a number longer than 12 characters,
-        an unfinished number).
+        tuple: (new end of ``ends`` (``m`` when ``ends`` is empty), run
+        total, foreground area, foreground extent [first, last) in
+        column-major pixel indices (0, 0 when empty)); the first is -1
+        (and the rest 0) if the string is not valid (a character outside
+        '0'..'o', a number longer than 12 characters, an unfinished
+        number).
     """
-    p, j = a, 0
+    store = len(ends) > 0
+    j, c1, c2 = 0, np.int64(0), np.int64(0)  # the counts one, two back
+    pos, area, lo, hi = np.int64(0), np.int64(0), np.int64(-1), np.int64(0)
+    x, sh = np.int64(0), np.int64(0)
+    p = a
     while p < e:
-        x, sh, more, length = np.int64(0), 0, True, 0
-        while more:
-            if p >= e:
-                return -1
-            c = np.int64(buf[p]) - 48
-            if c < 0 or c > 63:
-                return -1
-            length += 1
-            if length > 12:
-                return -1
-            x |= (c & 0x1f) << sh
-            more = (c & 0x20) != 0
-            p += 1
-            sh += 5
-            if not more and (c & 0x10):
-                x |= np.int64(-1) << sh
+        c = np.int64(buf[p]) - 48
+        p += 1
+        if c < 0 or c > 63 or sh > 55:
+            return -1, 0, 0, 0, 0
+        x |= (c & 0x1f) << sh
+        sh += 5
+        if c & 0x20:  # the number goes on
+            continue
+        x |= (-((c >> 4) & 1)) << sh  # sign bit, without a branch
         if j > 2:
-            x += cnts[m - 2]
-        cnts[m] = x & 0xffffffff
-        m += 1
+            x += c2
+        x &= 0xffffffff
+        if j & 1 and x > 0:
+            if lo < 0:
+                lo = pos
+            hi = pos + x
+            area += x
+        pos += x
+        if store:
+            ends[m] = pos
+            m += 1
+        c2, c1 = c1, x
         j += 1
-    return m
+        x, sh = np.int64(0), np.int64(0)
+    if sh:
+        return -1, 0, 0, 0, 0
+    return m, pos, area, max(lo, np.int64(0)), hi
 
 
 def _rows_stats(buf, starts, ends, totals, areas, first, last):
     """Run total (-1: invalid string), foreground area and foreground
     extent [first, last) (column-major pixel indices; 0, 0 when empty) of
     the strings ``buf[starts[k]:ends[k]]``."""  # pragma: no cover
-    n = len(starts)
-    width = 0
-    for k in range(n):
-        width = max(width, ends[k] - starts[k])
-    cnts = np.empty(max(width, 1), np.int64)
-    for k in range(n):
-        m = decode_counts(buf, starts[k], ends[k], cnts, 0)
+    none = np.empty(0, np.int64)
+    for k in range(len(starts)):
+        m, totals[k], areas[k], first[k], last[k] = decode_ends(
+            buf, starts[k], ends[k], none, 0)
         if m < 0:
-            totals[k], areas[k], first[k], last[k] = -1, 0, 0, 0
-            continue
-        pos, area, lo, hi = np.int64(0), np.int64(0), np.int64(-1), 0
-        for j in range(m):
-            c = cnts[j]
-            if j % 2 == 1 and c > 0:
-                if lo < 0:
-                    lo = pos
-                hi = pos + c
-                area += c
-            pos += c
-        totals[k], areas[k] = pos, area
-        first[k], last[k] = max(lo, 0), hi
+            totals[k] = -1
 
 
 if _nb is not None:
     # compiled into the kernels that call it (no signature: nothing to
     # load at import); the entry points have explicit signatures, loaded
     # from the cache at import
-    decode_counts = _nb.njit(cache=True, nogil=True)(_decode_counts)
+    decode_ends = _nb.njit(cache=True, nogil=True)(_decode_ends)
     _rows_stats = _nb.njit(
         'void(uint8[::1], ' + ', '.join(['int64[::1]'] * 6) + ')',
         cache=True,
         nogil=True)(
             _rows_stats)
 else:  # pragma: no cover
-    decode_counts = None
+    decode_ends = None
 
 
 def _stats_threads(buf, starts, ends, threads):

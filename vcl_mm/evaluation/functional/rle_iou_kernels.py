@@ -1,6 +1,6 @@
 """The compiled kernels of the video IoU (numba): decode compressed RLE
 strings straight from a buffer into cumulative run ends
-(:func:`vcl_mm.datasets.api_wrappers.rle_table.decode_counts`, the one
+(:func:`vcl_mm.datasets.api_wrappers.rle_table.decode_ends`, the one
 decoder) and intersect the foreground intervals of two decoded masks,
 for the wanted pairs of one video (:func:`nb_decode`,
 :func:`nb_intersect`) or of many videos from two mask tables
@@ -9,19 +9,18 @@ where numba is installed. numpy + numba."""
 import numba as _nb
 import numpy as np
 
-from vcl_mm.datasets.api_wrappers.rle_table import decode_counts
+from vcl_mm.datasets.api_wrappers.rle_table import decode_ends
 
 __all__ = ['nb_decode', 'nb_intersect', 'nb_videos']
 
 
 def _decode_ends(buf, a, e, cnts, m):  # pragma: no cover (compiled)
     """Decode ``buf[a:e]`` to ``cnts[m:]`` as cumulative run ends
-    (``decode_counts``, then a running sum); returns the new end."""
-    k = decode_counts(buf, a, e, cnts, m)
+    (:func:`~vcl_mm.datasets.api_wrappers.rle_table.decode_ends`);
+    returns the new end."""
+    k = decode_ends(buf, a, e, cnts, m)[0]
     if k < 0:
         raise ValueError('not valid compressed RLE counts')
-    for j in range(m + 1, k):
-        cnts[j] += cnts[j - 1]
     return k
 
 
