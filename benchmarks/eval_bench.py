@@ -35,7 +35,7 @@ Usage::
 
     python benchmarks/eval_bench.py [--videos 300] [--davis-seqs 6]
         [--davis-frames 30] [--skip-ytvis] [--skip-davis]
-        [--command-videos 2238 [--work-dir DIR]]
+        [--command-videos 2238 [--work-dir DIR] [--keep-files DIR]]
 """
 import argparse
 import json
@@ -453,26 +453,48 @@ def _timed(cmd):
     return seconds, out, peak
 
 
-def bench_ytvis_command(num_videos, work_dir=None):
+def _command_files(folder, num_videos):
+    """Write the generated case of ``num_videos`` videos to ``folder``
+    (gt.json, results.json), or reuse it if a run with the same count
+    left it there (case.json records the count and the summary line)."""
+    gt_path = osp.join(folder, 'gt.json')
+    res_path = osp.join(folder, 'results.json')
+    case_path = osp.join(folder, 'case.json')
+    if osp.isfile(case_path):
+        with open(case_path) as f:
+            case = json.load(f)
+        if (case.get('num_videos') == num_videos and osp.isfile(gt_path)
+                and osp.isfile(res_path)):
+            return gt_path, res_path, case['summary'] + ' (reused)'
+    t = time.perf_counter()
+    gt, results = make_ytvis_case(0, num_videos)
+    with open(gt_path, 'w') as f:
+        json.dump(gt, f)
+    with open(res_path, 'w') as f:
+        json.dump(results, f)
+    n_frames = sum(v['length'] for v in gt['videos'])
+    mb = (osp.getsize(gt_path) + osp.getsize(res_path)) / 2**20
+    summary = (f'YouTube-VIS whole command: {num_videos} videos, {n_frames} '
+               f'frames at 720x1280, {len(gt["annotations"])} ground-truth '
+               f'tracks, {len(results)} predictions, {mb:.0f} MB of JSON')
+    with open(case_path, 'w') as f:
+        json.dump(dict(num_videos=num_videos, summary=summary), f)
+    return gt_path, res_path, (
+        f'{summary} (generated in {time.perf_counter() - t:.0f} s)')
+
+
+def bench_ytvis_command(num_videos, work_dir=None, keep_dir=None):
     """Whole command, official API code path vs tools/analysis_tools/eval_ytvis.py
-    (each its own process, files on disk)."""
+    (each its own process, files on disk; in ``keep_dir`` they are kept
+    and reused by the next run with the same number of videos)."""
     from vcl_mm.evaluation.functional import STAT_NAMES
+    if keep_dir:
+        os.makedirs(keep_dir, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=work_dir) as tmp:
-        gt_path = osp.join(tmp, 'gt.json')
-        res_path = osp.join(tmp, 'results.json')
-        t = time.perf_counter()
-        gt, results = make_ytvis_case(0, num_videos)
-        with open(gt_path, 'w') as f:
-            json.dump(gt, f)
-        with open(res_path, 'w') as f:
-            json.dump(results, f)
-        n_frames = sum(v['length'] for v in gt['videos'])
-        mb = (osp.getsize(gt_path) + osp.getsize(res_path)) / 2**20
-        print(f'YouTube-VIS whole command: {num_videos} videos, {n_frames} '
-              f'frames at 720x1280, {len(gt["annotations"])} ground-truth '
-              f'tracks, {len(results)} predictions, {mb:.0f} MB of JSON '
-              f'(generated in {time.perf_counter() - t:.0f} s)')
-        del gt, results
+        gt_path, res_path, summary = _command_files(keep_dir or tmp,
+                                                    num_videos)
+        print(summary)
+        load = os.getloadavg()[0]
         official_s, out, official_mb = _timed([
             sys.executable, '-c',
             _OFFICIAL_CMD.format(root=ROOT, gt=gt_path, res=res_path)
@@ -481,8 +503,8 @@ def bench_ytvis_command(num_videos, work_dir=None):
         stats_path = osp.join(tmp, 'stats.json')
         ours_s, _, ours_mb = _timed([
             sys.executable,
-            osp.join(ROOT, 'tools', 'analysis_tools', 'eval_ytvis.py'), gt_path,
-            res_path, '--class-agnostic', '--out', stats_path
+            osp.join(ROOT, 'tools', 'analysis_tools', 'eval_ytvis.py'),
+            gt_path, res_path, '--class-agnostic', '--out', stats_path
         ])
         with open(stats_path) as f:
             ours = json.load(f)
@@ -494,6 +516,9 @@ def bench_ytvis_command(num_videos, work_dir=None):
     print(f'    peak RSS (VmHWM sampled every 20 ms): official API '
           f'{official_mb:.0f} MB | ours {ours_mb:.0f} MB')
     print('    ' + '  '.join(f'{k}={ours[k]:.4f}' for k in STAT_NAMES))
+    print(f'    1-minute load average before / after the two commands: '
+          f'{load:.1f} / {os.getloadavg()[0]:.1f} (on {os.cpu_count()} '
+          'CPUs)')
     return official_s, ours_s, same
 
 
@@ -539,6 +564,11 @@ def main(argv=None):
         help='also time the whole YouTube-VIS command at this many videos '
         '(2238 = YouTube-VIS-2019 train)')
     parser.add_argument('--work-dir', help='where to write its JSON files')
+    parser.add_argument(
+        '--keep-files',
+        metavar='DIR',
+        help='write the whole-command JSON files to DIR and keep them; a '
+        'later run with the same --command-videos reuses them')
     parser.add_argument('--child', nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -550,7 +580,8 @@ def main(argv=None):
     if not args.skip_davis:
         bench_davis(args.davis_seqs, args.davis_frames)
     if args.command_videos:
-        bench_ytvis_command(args.command_videos, args.work_dir)
+        bench_ytvis_command(args.command_videos, args.work_dir,
+                            args.keep_files)
 
 
 if __name__ == '__main__':
