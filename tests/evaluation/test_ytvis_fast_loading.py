@@ -145,7 +145,8 @@ def test_files_identical_to_mmdet_ytviseval(case, tmp_path, monkeypatch):
 @pytest.mark.parametrize('message', [
     'score nan', 'score None', 'score inf', "score '0.5'", 'video id 99',
     'category id 7', 'needs "video_id"', 'mask size',
-    'the RLE has runs covering'
+    'the RLE has runs covering', 'not valid compressed RLE: ~',
+    'not valid compressed RLE: \u00e9'
 ])
 def test_bad_results_named_as_by_the_json_path(case, tmp_path, message):
     """Anything wrong found on the scanned arrays is named by the general
@@ -170,13 +171,19 @@ def test_bad_results_named_as_by_the_json_path(case, tmp_path, message):
     elif message.startswith('mask size'):
         h, w = r['segmentations'][t]['size']
         r['segmentations'][t] = enc(box(h + 1, w, 0, 2, 0, 2))
+    elif message.startswith('not valid'):  # left to the decoder
+        seg = r['segmentations'][t]
+        seg['counts'] = seg['counts'][:2] + message[-1] + seg['counts'][2:]
+        message = 'is not valid compressed RLE'
     else:
         h, w = r['segmentations'][t]['size']
         r['segmentations'][t] = enc(box(h, w + 1, 0, 2, 0, 2))
         r['segmentations'][t]['size'] = [h, w]
     api = CheckedYTVIS(copy.deepcopy(gt))
-    with pytest.raises(InputError, match='result 0') as e:
-        api.loadRes(ResultsFile(_write(tmp_path, 'bad.json', res)))
+    with pytest.raises(InputError, match='result 0') as e:  # raw UTF-8
+        api.loadRes(
+            ResultsFile(_write(tmp_path, 'bad.json', res,
+                               ensure_ascii=False)))
     assert message in str(e.value)
     with pytest.raises(InputError) as e2:
         api.loadRes(res)

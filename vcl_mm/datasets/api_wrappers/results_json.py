@@ -160,7 +160,14 @@ def _rle(b, i, n, f, fh, fw, fs, fe):  # pragma: no cover (compiled)
             seen |= _COUNTS
             if i >= n or b[i] != 34:
                 return -1
-            j = o = i + 1
+            # up to the first escape nothing moves; control, non-ASCII
+            # and other non-RLE characters are left to the decoder
+            # (:meth:`.rle_table.RLETable.measure`: invalid, and the file
+            # is read by json)
+            j = i + 1
+            while j < n and b[j] != 34 and b[j] != 92:
+                j += 1
+            o = j
             while j < n and b[j] != 34:  # unescape in place: \\ -> \
                 c = b[j]
                 if c == 92:
@@ -170,8 +177,6 @@ def _rle(b, i, n, f, fh, fw, fs, fe):  # pragma: no cover (compiled)
                         j += 2
                         continue
                     return -1  # other escapes: json
-                if c < 32 or c > 126:
-                    return -1  # control or non-ASCII: json
                 b[o] = c
                 o += 1
                 j += 1
