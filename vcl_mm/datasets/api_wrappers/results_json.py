@@ -346,10 +346,11 @@ def read_buffer(path):
     return buf[:got]
 
 
-def map_buffer(path):
-    """A file mapped as a uint8 array, private and writable for the
-    kernels (copy-on-write: the file never changes; pages are copied only
-    where written), read ahead by the kernel where it can."""
+def map_buffer(path, writable=True):
+    """A file mapped as a uint8 array, read ahead by the kernel where it
+    can: private and writable for the kernels (copy-on-write: the file
+    never changes; populating copies the pages), or read-only
+    (``writable=False``: the page cache's own pages, nothing copied)."""
     import mmap
     import os
     if not hasattr(mmap, 'MAP_PRIVATE'):  # not POSIX
@@ -359,9 +360,8 @@ def map_buffer(path):
         if not size:
             return np.zeros(0, np.uint8)
         flags = mmap.MAP_PRIVATE | getattr(mmap, 'MAP_POPULATE', 0)
-        mapped = mmap.mmap(
-            f.fileno(), size, flags=flags,
-            prot=mmap.PROT_READ | mmap.PROT_WRITE)
+        prot = mmap.PROT_READ | (mmap.PROT_WRITE if writable else 0)
+        mapped = mmap.mmap(f.fileno(), size, flags=flags, prot=prot)
     return np.frombuffer(mapped, np.uint8)
 
 

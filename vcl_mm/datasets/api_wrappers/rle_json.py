@@ -57,7 +57,19 @@ if _nb is not None:
             out[o + k] = tmp[n - 1 - k]
         return o + n
 
-    @_nb.njit('int64(uint8[::1], uint8[::1])', cache=True, nogil=True)
+    # the source may be a read-only mapping (map_buffer(writable=False))
+    _SRC = [
+        _nb.types.Array(_nb.types.uint8, 1, 'C', readonly=ro)
+        for ro in (True, False)
+    ]
+    _U8, _I64 = _nb.uint8[::1], _nb.int64[::1]
+    _FIND_SIGS = [_nb.int64(src, _U8) for src in _SRC]
+    _SCAN_SIGS = [
+        _nb.types.UniTuple(_nb.int64, 4)(src, _U8, _U8, _I64, _I64, _I64,
+                                         _I64, _I64) for src in _SRC
+    ]
+
+    @_nb.njit(_FIND_SIGS, cache=True, nogil=True)
     def _find(src, key):  # pragma: no cover (compiled)
         """The first index of ``key`` in ``src``, -1 if absent."""
         n, m = len(src), len(key)
@@ -69,12 +81,7 @@ if _nb is not None:
                 return i
         return -1
 
-    @_nb.njit(
-        'Tuple((int64, int64, int64, int64))(uint8[::1], uint8[::1], '
-        'uint8[::1], int64[::1], int64[::1], int64[::1], int64[::1], '
-        'int64[::1])',
-        cache=True,
-        nogil=True)
+    @_nb.njit(_SCAN_SIGS, cache=True, nogil=True)
     def _scan(src, out, cbuf, coff, totals, areas, first,
               last):  # pragma: no cover
         """Copy ``src`` to ``out`` with every ``"counts"`` list replaced by
@@ -230,7 +237,7 @@ def scan_rle_json(path):
         does not expect (or without counts lists), the plain ``json``
         result and None.
     """
-    src = map_buffer(path)
+    src = map_buffer(path, writable=False)  # only read: nothing copied
     if _nb is None:
         return json.loads(src.tobytes()), None
     key = np.frombuffer(bytearray(b'"counts"'), np.uint8)
