@@ -17,6 +17,8 @@ result (:class:`.ytvis_api.ResultsFile`).
 """
 import numpy as np
 
+from vcl_mm.utils.compiled import njit_cached
+
 try:
     import numba as _nb
 except ImportError:  # pragma: no cover
@@ -288,14 +290,13 @@ def _scan(b, vid, cat, sa, se, flo, fh, fw, fs, fe):  # pragma: no cover
 
 
 if _nb is not None:
-    _jit = _nb.njit(cache=True, nogil=True)
+    _jit = njit_cached(nogil=True)
     _ws, _is, _key, _int, _number, _rle = map(
         _jit, (_ws, _is, _key, _int, _number, _rle))
     # an explicit signature: compiled (or loaded from the cache) at import
-    _scan_nb = _nb.njit(
+    _scan_nb = njit_cached(
         'UniTuple(int64, 3)(uint8[::1], ' + ', '.join(['int64[::1]'] * 9) +
         ')',
-        cache=True,
         nogil=True)(
             _scan)
 

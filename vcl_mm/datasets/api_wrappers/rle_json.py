@@ -19,6 +19,8 @@ import json
 
 import numpy as np
 
+from vcl_mm.utils.compiled import njit_cached
+
 from .results_json import map_buffer
 from .rle_table import RLETable as _Table
 
@@ -39,7 +41,7 @@ _OK, _FALLBACK, _GROW = 0, 1, 2
 
 if _nb is not None:
 
-    @_nb.njit(cache=True, nogil=True)  # compiled into _scan
+    @njit_cached(nogil=True)  # compiled into _scan
     def _put_int(out, o, v, cap):  # pragma: no cover (compiled)
         """Write decimal ``v`` >= 0 at ``out[o:]``; return the new end
         (-1 when ``cap`` is reached)."""
@@ -69,7 +71,7 @@ if _nb is not None:
                                          _I64, _I64) for src in _SRC
     ]
 
-    @_nb.njit(_FIND_SIGS, cache=True, nogil=True)
+    @njit_cached(_FIND_SIGS, nogil=True)
     def _find(src, key):  # pragma: no cover (compiled)
         """The first index of ``key`` in ``src``, -1 if absent."""
         n, m = len(src), len(key)
@@ -81,7 +83,7 @@ if _nb is not None:
                 return i
         return -1
 
-    @_nb.njit(_SCAN_SIGS, cache=True, nogil=True)
+    @njit_cached(_SCAN_SIGS, nogil=True)
     def _scan(src, out, cbuf, coff, totals, areas, first,
               last):  # pragma: no cover
         """Copy ``src`` to ``out`` with every ``"counts"`` list replaced by

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from vcl_mm.utils.compiled import njit_cached
+
 try:
     import numba as _nb
 except ImportError:  # pragma: no cover
@@ -92,10 +94,9 @@ if _nb is not None:
     # compiled into the kernels that call it (no signature: nothing to
     # load at import); the entry points have explicit signatures, loaded
     # from the cache at import
-    decode_ends = _nb.njit(cache=True, nogil=True)(_decode_ends)
-    _rows_stats = _nb.njit(
+    decode_ends = njit_cached(nogil=True)(_decode_ends)
+    _rows_stats = njit_cached(
         'void(uint8[::1], ' + ', '.join(['int64[::1]'] * 6) + ')',
-        cache=True,
         nogil=True)(
             _rows_stats)
 else:  # pragma: no cover

@@ -10,6 +10,7 @@ import numba as _nb
 import numpy as np
 
 from vcl_mm.datasets.api_wrappers.rle_table import decode_ends
+from vcl_mm.utils.compiled import njit_cached
 
 __all__ = ['nb_decode', 'nb_intersect', 'nb_videos']
 
@@ -68,14 +69,14 @@ def _inter_ends(ends, ia, ea, ib, eb, lo, hi):  # pragma: no cover
     return tot
 
 
-_jit = _nb.njit(cache=True, nogil=True)
+_jit = njit_cached(nogil=True)
 _decode_ends, _first_fg, _inter_ends = map(
     _jit, (_decode_ends, _first_fg, _inter_ends))
 
 
 # :func:`video_iou`'s kernels load from the cache on first use; the
 # :func:`videos_iou` one (explicit signature) at import
-@_nb.njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def nb_decode(buf, offs):  # pragma: no cover (compiled)
     """Decode compressed RLE strings: ``buf[offs[k]:offs[k + 1]]`` is
     string k; returns the flat cumulative run ends and their offsets
@@ -91,7 +92,7 @@ def nb_decode(buf, offs):  # pragma: no cover (compiled)
     return ends, coff
 
 
-@_nb.njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def nb_intersect(ends, coff, qa, qb):  # pragma: no cover (compiled)
     """|a & b| in pixels for each pair (qa[k], qb[k]) of decoded RLEs."""
     out = np.zeros(len(qa), np.int64)
@@ -102,11 +103,10 @@ def nb_intersect(ends, coff, qa, qb):  # pragma: no cover (compiled)
     return out
 
 
-@_nb.njit(
+@njit_cached(
     'void(' + ', '.join(['uint8[::1]'] + ['int64[::1]'] * 5 + ['uint8[::1]'] +
                         ['int64[::1]'] * 11) +
     ', float64, int64, int64, float64[::1])',
-    cache=True,
     nogil=True)
 def nb_videos(dbuf, dst, den, dar, dlo, dhi, gbuf, gst, gen, gar, glo, ghi,
               drows, doff, grows, goff, nframes, ioff, min_iou, v0, v1,

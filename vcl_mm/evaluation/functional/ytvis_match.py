@@ -4,6 +4,8 @@ plain Python without it), and the precision / recall of one accumulation
 cell vectorised over the IoU thresholds. numpy + numba only."""
 import numpy as np
 
+from vcl_mm.utils.compiled import njit_cached
+
 try:
     import numba as _nb
 except ImportError:  # pragma: no cover
@@ -39,10 +41,9 @@ def _greedy_match(ious, gt_ig, crowd, thrs, dt_ids, gt_ids, dtm, gtm,
 
 
 if _nb is not None:
-    _greedy_match = _nb.njit(
+    _greedy_match = njit_cached(
         'void(float64[:, :], int64[:], int64[:], float64[:], float64[:], '
         'float64[:], float64[:, :], float64[:, :], float64[:, :])',
-        cache=True,
         nogil=True)(
             _greedy_match)
 
