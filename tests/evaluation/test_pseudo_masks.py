@@ -227,7 +227,7 @@ def test_no_pseudo_masks_scores_zero(tmp_path, files):
     assert report['summary']['recall50'] == 0
 
 
-def test_tool_writes_reports_without_torch_mmcv_or_mmdet(files):
+def test_tool_writes_reports_without_torch_mmcv_mmdet_or_mmengine(files):
     out = files['root'] / 'out'
     code = (
         'import runpy, sys\n'
@@ -235,7 +235,7 @@ def test_tool_writes_reports_without_torch_mmcv_or_mmdet(files):
         f' "--out", {str(out / "r.json")!r}, "--per-image",'
         f' {str(out / "r.csv")!r}]\n'
         f'runpy.run_path({TOOL!r}, run_name="__main__")\n'
-        "heavy = [m for m in ('torch', 'mmcv', 'mmdet') if m in "
+        "heavy = [m for m in ('torch', 'mmcv', 'mmdet', 'mmengine') if m in "
         'sys.modules]\n'
         'assert not heavy, heavy\n')
     done = run_tool(['-c', code], timeout=120)

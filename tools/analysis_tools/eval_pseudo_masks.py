@@ -10,8 +10,8 @@ with a per-image report::
 
 Images are matched by file name (by id when no file name matches). Masks
 without a ``score`` rank by discovery order within their image (see
-``vcl_mm.evaluation.pseudo_masks``). Needs numpy, pycocotools and mmengine
-(progress bar) only: no torch, mmcv or mmdet.
+``vcl_mm.evaluation.pseudo_masks``). Needs numpy, pycocotools and tqdm
+only (as the MaskCut stage): no torch, mmcv, mmdet or mmengine.
 """
 import argparse
 import csv

@@ -193,7 +193,8 @@ def evaluate_pseudo_masks(pseudo_json, gt_json, progress=True):
         pseudo_json (str): COCO JSON of the pseudo-masks.
         gt_json (str): COCO JSON of the ground truth (any categories;
             crowd regions are ignored as COCO does).
-        progress (bool): mmengine progress bar over the images.
+        progress (bool): a tqdm progress bar over the images (tqdm, as
+            MaskCut's: this stage needs no mmengine).
 
     Returns:
         dict: ``bbox`` and ``segm`` (dicts of the 12 COCO stats, -1 where
@@ -210,8 +211,8 @@ def evaluate_pseudo_masks(pseudo_json, gt_json, progress=True):
     gt_images, gt_list, results, rows, all_best = [], [], [], [], []
     bar = None
     if progress:
-        from mmengine.utils import ProgressBar
-        bar = ProgressBar(len(pairs))
+        from tqdm import tqdm
+        bar = tqdm(total=len(pairs), desc='pseudo-masks', unit='image')
     for pid, gt_image in pairs.items():
         gid = gt_image['id']
         gt_images.append(gt_image)
@@ -245,7 +246,7 @@ def evaluate_pseudo_masks(pseudo_json, gt_json, progress=True):
         if bar is not None:
             bar.update()
     if bar is not None:
-        print()
+        bar.close()
     gt_coco = dict(images=gt_images, annotations=gt_list,
                    categories=[_CATEGORY])
     best = np.concatenate(all_best) if all_best else np.zeros(0)
