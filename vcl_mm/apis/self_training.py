@@ -33,7 +33,8 @@ from PIL import Image
 from vcl_mm.utils import InputError, require_dir, require_file
 from vcl_mm.utils.files import write_json_atomic
 from .pseudo_labels import FILTER_KEYS, build_pseudo_json, pseudo_label_video
-from .video_io import FRAME_EXTS, VIDEO_EXTS, VideoSource
+from .video_io import (FRAME_EXTS, VIDEO_EXTS, VideoSource,
+                       list_frame_files)
 
 __all__ = ['list_videos', 'prepare_videos', 'SelfTraining']
 
@@ -81,12 +82,6 @@ def _image_size(path):
         return img.size
 
 
-def _frame_files(folder):
-    """The frames of a folder in VideoSource's order (sorted names)."""
-    return sorted(f for f in os.listdir(folder)
-                  if f.lower().endswith(FRAME_EXTS))
-
-
 def _prepare_one(name, path, frames_root, stride):
     """Frames of one video under ``frames_root/name``; its record."""
     record = dict(name=name, source=osp.abspath(path), skipped=None)
@@ -101,7 +96,7 @@ def _prepare_one(name, path, frames_root, stride):
                 f'{num} frame (with frame_stride={stride}): tracking '
                 'needs at least 2'))
         out = osp.join(frames_root, name)
-        files = _frame_files(path) if osp.isdir(path) else None
+        files = list_frame_files(path) if osp.isdir(path) else None
         same_size = files is not None and all(
             _image_size(osp.join(path, f)) == (source.width, source.height)
             for f in files)
@@ -117,7 +112,7 @@ def _prepare_one(name, path, frames_root, stride):
                     Image.fromarray(frame).save(
                         osp.join(tmp, f'{t:05d}.jpg'), quality=95)
             os.replace(tmp, out)
-        names = _frame_files(out)
+        names = list_frame_files(out)
         return dict(record, file_names=[f'{name}/{f}' for f in names],
                     height=source.height, width=source.width)
     finally:

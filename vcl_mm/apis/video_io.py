@@ -22,6 +22,17 @@ VIDEO_EXTS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v')
 FRAME_EXTS = ('.jpg', '.jpeg', '.png', '.bmp')
 
 
+def list_frame_files(folder):
+    """The frame files of a folder (names with a FRAME_EXTS extension,
+    any case), sorted: the order in which :class:`VideoSource` reads them.
+
+    Returns:
+        list[str]: file names (not paths).
+    """
+    return sorted(f for f in os.listdir(folder)
+                  if f.lower().endswith(FRAME_EXTS))
+
+
 class VideoSource:
     """Frames of a video file or a frame folder, as RGB uint8 arrays.
 
@@ -55,8 +66,7 @@ class VideoSource:
         self._next = 0  # next frame the decoder will produce
 
     def _init_folder(self, path):
-        files = sorted(f for f in os.listdir(path)
-                       if f.lower().endswith(FRAME_EXTS))
+        files = list_frame_files(path)
         if not files:
             raise InputError(f'{path} holds no frames '
                              f'({", ".join(FRAME_EXTS)})')
