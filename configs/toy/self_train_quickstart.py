@@ -18,17 +18,15 @@ pseudo_frame_steps = [
     if t['type'] == 'RandomChoiceResize' else t
     for t in _base_.pseudo_frame_steps
 ]
+# the base pipeline with these two values (a variable of a base is spelled
+# out when the base is read, so redefining pseudo_frame_range alone is not
+# enough)
 pseudo_clip_pipeline = [
-    dict(
-        type='UniformRefFrameSample',
-        num_ref_imgs=_base_.pseudo_num_frames - 1,
-        frame_range=pseudo_frame_range,
-        filter_key_img=True),
-    dict(
-        type='TransformBroadcaster',
-        share_random_params=True,
-        transforms=pseudo_frame_steps),
-    dict(type='PackTrackInputs')
+    dict(t, frame_range=pseudo_frame_range)
+    if t['type'] == 'UniformRefFrameSample' else
+    dict(t, transforms=pseudo_frame_steps)
+    if t['type'] == 'TransformBroadcaster' else t
+    for t in _base_.pseudo_clip_pipeline
 ]
 # every batch: one ImageCut2Video clip, one pseudo-labelled real clip
 batch_size = 2
