@@ -30,8 +30,10 @@ import os
 import os.path as osp
 import sys
 
-from vcl_mm.maskcut.config import KeyValueAction, load_maskcut_config
+from vcl_mm.maskcut.config import (KeyValueAction, load_maskcut_config,
+                                   validate_maskcut_config)
 from vcl_mm.utils import InputError
+from vcl_mm.utils.errors import env_int
 from vcl_mm.utils.launch import cli_main, init_process_group
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -95,6 +97,14 @@ def build_cfg(args):
         raise InputError(f'config not found: {args.config} (pass e.g. '
                          f'{osp.relpath(DEFAULT_CONFIG)})')
     cfg = load_maskcut_config(args.config, args.cfg_options)
+    validate_maskcut_config(
+        cfg,
+        load_maskcut_config(DEFAULT_CONFIG, import_modules=False),
+        args.cfg_options,
+        load_maskcut_config(args.config, import_modules=False)
+        if args.cfg_options else None,
+        what=args.config if args.config != DEFAULT_CONFIG else
+        'MaskCut config')
     for key in ('model', 'maskcut'):
         if not isinstance(cfg.get(key), dict):
             raise InputError(f'{args.config} has no "{key}" section (see '
@@ -121,6 +131,13 @@ def build_cfg(args):
             raise InputError(f'engine.{key} must be an integer >= 0 (0: in '
                              f'the main process) or None (from the '
                              f'machine), got {value!r}')
+    crf = maskcut.get('crf')
+    if crf is not None:
+        from vcl_mm.maskcut.refine import CRF_BACKENDS
+        if crf.get('backend', 'pydensecrf') not in CRF_BACKENDS:
+            raise InputError(
+                f'maskcut.crf.backend={crf.get("backend")!r} is unknown; use '
+                f'one of {", ".join(CRF_BACKENDS)} (or maskcut.crf=None)')
     method = engine.get('start_method')
     if method not in (None, 'fork', 'spawn', 'forkserver'):
         raise InputError(f'engine.start_method must be fork, spawn, '
@@ -140,9 +157,12 @@ def slurm_array_shard():
         raise InputError('--launcher slurm-array needs SLURM_ARRAY_TASK_ID '
                          'and SLURM_ARRAY_TASK_COUNT (submit with sbatch '
                          '--array=0-N), or drop --launcher')
-    rank = int(env['SLURM_ARRAY_TASK_ID']) - int(
-        env.get('SLURM_ARRAY_TASK_MIN', 0))
-    world = int(env['SLURM_ARRAY_TASK_COUNT'])
+    rank = env_int('SLURM_ARRAY_TASK_ID') - env_int(
+        'SLURM_ARRAY_TASK_MIN', 0)
+    world = env_int('SLURM_ARRAY_TASK_COUNT')
+    if world < 1:
+        raise InputError(f'SLURM_ARRAY_TASK_COUNT={world} must be >= 1 '
+                         '(submit with sbatch --array=0-N)')
     if not 0 <= rank < world:
         raise InputError(f'slurm array task {rank} is outside 0..{world - 1}'
                          ' (use a contiguous --array range)')
@@ -166,7 +186,7 @@ def setup_device_and_dist(launcher, device):
     if launcher == 'slurm-array':
         return (*slurm_array_shard(), device, None)
     import torch.distributed as dist
-    local_rank = int(os.environ.get('LOCAL_RANK', 0))
+    local_rank = env_int('LOCAL_RANK', 0)
     if device == 'cuda':
         device = f'cuda:{local_rank}'
     if device.startswith('cuda'):

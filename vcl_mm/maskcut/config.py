@@ -26,9 +26,13 @@ import runpy
 import types
 
 from vcl_mm.utils import InputError
+from vcl_mm.utils.config_validation import (accepted_keys,
+                                            check_against_reference,
+                                            syntax_error_line)
 
 __all__ = [
-    'load_maskcut_config', 'parse_value', 'KeyValueAction', 'merge_into'
+    'load_maskcut_config', 'parse_value', 'KeyValueAction', 'merge_into',
+    'validate_maskcut_config'
 ]
 
 _DELETE = '_delete_'
@@ -125,7 +129,14 @@ def _read_file(path):
             f'{path} uses mmengine features (base variables or read_base) '
             'that MaskCut configs cannot; write plain dicts with _base_ '
             'inheritance')
-    names = runpy.run_path(path)
+    try:
+        names = runpy.run_path(path)
+    except SyntaxError as err:
+        raise InputError(syntax_error_line(err, path)) from None
+    except Exception as err:  # the config's own code failed
+        raise InputError(f'config {path} failed to run: '
+                         f'{type(err).__name__}: {err}; fix the file'
+                         ) from None
     cfg = {
         k: v
         for k, v in names.items() if not k.startswith('__')
@@ -185,3 +196,57 @@ def load_maskcut_config(path, cfg_options=None, import_modules=True):
                         f'{path} imports {name} (custom_imports), which '
                         f'failed: {err}') from None
     return cfg
+
+
+#: types of the keys whose reference value (None, or a dict that may be
+#: None) says too little
+MASKCUT_TYPES = {
+    'model.arch': (str, dict),  # a name or the ViT's own sizes
+    'model.weights': (str, type(None)),
+    'model.autocast_dtype': (str, type(None)),
+    'maskcut.crf': (dict, type(None)),
+    'maskcut.solver': (dict, type(None)),
+    'engine.num_workers': (int, type(None)),
+    'engine.post_workers': (int, type(None)),
+    'engine.start_method': (str, type(None)),
+}
+SECTIONS = ('model', 'maskcut', 'engine')
+
+
+def validate_maskcut_config(cfg, reference, cfg_options=None, file_cfg=None,
+                            what='MaskCut config'):
+    """Raise :class:`InputError` naming unknown keys (with the nearest
+    valid one) and values of the wrong type, before any image is read.
+
+    Plain dicts only, so it works on whatever reader produced ``cfg``.
+
+    Args:
+        cfg (dict): the config with ``--cfg-options`` merged in.
+        reference (dict): the shipped base config (every valid key of
+            ``maskcut`` and ``engine``, and of ``model`` for its type).
+        cfg_options (dict, optional): the dotted overrides; their first
+            component must be a section of ``reference`` or ``file_cfg``.
+        file_cfg (dict, optional): the config as its file defines it.
+        what (str): names the config in messages.
+    """
+    tops = set(reference) | set(file_cfg or {})
+    for key in cfg_options or {}:
+        root = key.split('.')[0]
+        if root not in tops:
+            check_against_reference({root: None}, {k: None for k in tops},
+                                    what='--cfg-options')
+    ref = {k: reference[k] for k in SECTIONS if k in reference}
+    sections = {k: cfg[k] for k in SECTIONS if k in cfg}
+    model = sections.get('model')
+    if isinstance(model, dict) and model.get('type') != ref.get(
+            'model', {}).get('type'):
+        # another extractor: its keys are its class's arguments
+        from .registry import EXTRACTORS
+        cls = EXTRACTORS.get(model.get('type'))
+        keys = accepted_keys(cls) if cls is not None else None
+        sections.pop('model')
+        if keys is not None:
+            check_against_reference(
+                {k: v for k, v in model.items() if k != 'type'},
+                {k: None for k in keys}, where='model', what=what)
+    check_against_reference(sections, ref, types=MASKCUT_TYPES, what=what)

@@ -20,6 +20,8 @@ import os
 import os.path as osp
 import time
 
+from vcl_mm.utils.errors import env_int
+
 from .images import SkipImage, list_images, load_image
 from .parts import (PartStore, check_outputs, image_record, merge_parts,
                     skip_record)
@@ -69,7 +71,7 @@ def default_workers(crf_backend='pydensecrf'):
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # macOS, Windows
         cpus = os.cpu_count() or 1
-    cpus //= max(1, int(os.environ.get('LOCAL_WORLD_SIZE', 1)))
+    cpus //= max(1, env_int('LOCAL_WORLD_SIZE', 1))
     free = max(1, cpus - 1)
     readers = max(1, min(8, free // 4)) if crf_backend == 'pydensecrf' \
         else max(1, free // 2)

@@ -159,6 +159,68 @@ def _to_rgb(img):
     return np.asarray(img.convert('RGB'))
 
 
+#: start-of-frame markers of Huffman-coded JPEGs (baseline, extended,
+#: progressive, lossless; differential too): at least one bit per 8x8
+#: block of the first component in its scans
+_HUFFMAN_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7}
+_SOF = _HUFFMAN_SOF | {0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+def jpeg_pixel_data_problem(data):
+    """Why a JPEG file holds no (or far too little) pixel data, or None.
+
+    libjpeg, and so PIL, decodes a JPEG whose headers are complete but
+    whose entropy-coded data is missing or cut short (yet ends with the
+    end-of-image marker) to a flat grey picture without an error; MaskCut
+    would label that picture. Counted here from the markers: no scan data
+    at all, or (Huffman coding) fewer bits than 8x8 blocks of the image.
+
+    Args:
+        data (bytes): the file's contents (a JPEG: starts with FFD8).
+
+    Returns:
+        str | None: the reason, None when the data looks complete (or the
+        file cannot be parsed here: PIL decides then).
+    """
+    n, i = len(data), 2
+    scan_bytes, blocks, huffman, scans = 0, None, True, 0
+    while i + 4 <= n:
+        if data[i] != 0xFF:
+            return None  # not a marker where one must be: leave it to PIL
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker == 0xD9:  # end of image
+            break
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:
+            i += 2
+            continue
+        length = (data[i + 2] << 8) | data[i + 3]
+        if marker in _SOF and i + 9 <= n:
+            h = (data[i + 5] << 8) | data[i + 6]
+            w = (data[i + 7] << 8) | data[i + 8]
+            blocks = -(-h // 8) * -(-w // 8)
+            huffman = marker in _HUFFMAN_SOF
+        i += 2 + length
+        if marker == 0xDA:  # scan: entropy-coded data up to a marker
+            scans += 1
+            j = i
+            while j + 1 < n:
+                if data[j] == 0xFF and data[j + 1] != 0 and not (
+                        0xD0 <= data[j + 1] <= 0xD7):
+                    break
+                j += 1
+            scan_bytes += j - i
+            i = j
+    if scans == 0 or scan_bytes == 0:
+        return 'JPEG headers without pixel data (empty scan)'
+    if huffman and blocks and 8 * scan_bytes < blocks:
+        return (f'JPEG pixel data cut short ({scan_bytes} bytes for '
+                f'{blocks} 8x8 blocks)')
+    return None
+
+
 def load_image(path, min_size=16, exif_transpose=False):
     """Read an image as RGB.
 
@@ -178,6 +240,11 @@ def load_image(path, min_size=16, exif_transpose=False):
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')  # PIL's EXIF/palette warnings
             with Image.open(path) as img:
+                if img.format == 'JPEG':
+                    with open(path, 'rb') as f:
+                        empty = jpeg_pixel_data_problem(f.read())
+                    if empty:
+                        raise SkipImage('no pixel data', empty)
                 img.load()
                 if exif_transpose:
                     img = ImageOps.exif_transpose(img)

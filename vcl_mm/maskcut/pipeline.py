@@ -10,8 +10,8 @@ from PIL import Image
 
 from .features import images_to_tensor
 from .ncut import maskcut_patch_masks_batch
-from .refine import (CRF_DEFAULTS, refine_masks, refine_masks_batch,
-                     resize_mask)
+from .refine import (CRF_DEFAULTS, _split_crf, refine_masks,
+                     refine_masks_batch, resize_mask)
 
 __all__ = ['MaskCutPipeline', 'resize_fixed', 'masks_at_size']
 
@@ -59,6 +59,9 @@ class MaskCutPipeline:
         if isinstance(self.solver.get('dtype'), str):
             self.solver['dtype'] = _DTYPES[self.solver['dtype']]
         self.crf = None if crf is None else dict(crf)
+        if self.crf is not None:
+            # an unknown backend is named now, not in a worker mid-run
+            _split_crf(self.crf)
         #: seconds spent per stage since construction
         self.timings = defaultdict(float)
 

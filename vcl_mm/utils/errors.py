@@ -84,3 +84,25 @@ def require_writable(path, what='output file', hint=None):
         raise InputError(f'cannot write the {what} {path}: {reason} '
                          f'({hint})') from None
     return path
+
+
+def env_int(name, default=None):
+    """An integer environment variable set by a launcher (slurm,
+    torchrun), or :class:`InputError` naming it and its value.
+
+    Args:
+        name (str): the variable.
+        default (int, optional): returned when it is unset (None: unset
+            is an error too).
+    """
+    text = os.environ.get(name)
+    if text is None:
+        if default is not None:
+            return default
+        raise InputError(f'{name} is not set (start the job with the '
+                         'launcher that sets it, or drop --launcher)')
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise InputError(f'{name}={text!r} is not an integer (it is set by '
+                         'the job launcher: fix or unset it)') from None
