@@ -29,6 +29,7 @@ from concurrent.futures.process import BrokenProcessPool
 import numpy as np
 from torch.utils.data import DataLoader
 
+from .lifetime import parent_tie
 from .parts import rle_record, skip_record
 from .postpool import default_start_method, make_post_pool, post_image
 from .reader import BatchReader, keep_batch
@@ -138,6 +139,7 @@ def run_shard_pipelined(pipeline,
         shuffle=False,
         num_workers=num_workers,
         collate_fn=keep_batch,
+        worker_init_fn=parent_tie() if num_workers else None,
         multiprocessing_context=start_method if num_workers else None,
         prefetch_factor=2 if num_workers else None)
     queue, pending, state = deque(), [], dict(processed=0, images=0)

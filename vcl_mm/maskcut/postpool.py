@@ -18,6 +18,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 import torch
 
 from .coco_io import encode_mask
+from .lifetime import parent_tie
 from .pipeline import masks_at_size
 
 __all__ = ['post_image', 'make_post_pool', 'default_start_method']
@@ -98,7 +99,9 @@ def make_post_pool(num_workers, start_method=None):
         return InlineExecutor()
     ctx = mp.get_context(start_method or default_start_method())
     pool = ProcessPoolExecutor(
-        num_workers, mp_context=ctx, initializer=_init_worker)
+        num_workers, mp_context=ctx,
+        # workers die with this process, even on SIGKILL (no orphans)
+        initializer=parent_tie(_init_worker))
     # start every worker now, before the loader's workers and the progress
     # bar's thread exist (forking a process with threads is fragile)
     for future in [pool.submit(int) for _ in range(num_workers)]:
