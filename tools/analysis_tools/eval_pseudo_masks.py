@@ -16,11 +16,10 @@ only (as the MaskCut stage): no torch, mmcv, mmdet or mmengine.
 import argparse
 import csv
 import json
-import os
-import os.path as osp
 
 from vcl_mm.evaluation.pseudo_masks import (REPORT_FIELDS, STAT_NAMES,
                                             evaluate_pseudo_masks)
+from vcl_mm.utils.errors import require_writable
 from vcl_mm.utils.launch import cli_main
 
 
@@ -39,8 +38,6 @@ def parse_args(argv=None):
 
 
 def _write(path, write):
-    if osp.dirname(path):
-        os.makedirs(osp.dirname(path), exist_ok=True)
     with open(path, 'w', newline='') as f:
         write(f)
 
@@ -66,6 +63,10 @@ def format_table(report):
 @cli_main
 def main(argv=None):
     args = parse_args(argv)
+    for path, what in ((args.out, 'report JSON (--out)'),
+                       (args.per_image, 'per-image CSV (--per-image)')):
+        if path:  # before the work, not after it
+            require_writable(path, what)
     report = evaluate_pseudo_masks(
         args.pseudo_json, args.gt_json, progress=not args.no_progress)
     print(format_table(report))

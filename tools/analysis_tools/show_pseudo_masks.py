@@ -6,14 +6,13 @@ Each mask gets its own colour (50% fill) and a contour::
         --img-root data/imagenet/train --output-dir work_dirs/show --num 20
 """
 import argparse
-import json
 import os
 import os.path as osp
 import sys
 
 import numpy as np
 
-from vcl_mm.utils import InputError, require_dir, require_file
+from vcl_mm.utils import InputError, require_dir, require_writable
 from vcl_mm.utils.launch import cli_main
 
 
@@ -59,22 +58,26 @@ def show(ann_file, img_root, out_dir, num=20, seed=0):
     """
     from PIL import Image
 
-    from vcl_mm.datasets.api_wrappers.masks import decode
+    from vcl_mm.datasets.api_wrappers.masks import decode, to_rle
+    from vcl_mm.evaluation.pseudo_masks import load_coco
     from vcl_mm.maskcut.images import SkipImage, load_image
-    with open(require_file(ann_file, 'pseudo-label JSON')) as f:
-        coco = json.load(f)
+    if num < 1:
+        raise InputError(f'--num must be >= 1, got {num}')
+    # checked on load: truncated or wrong-shaped JSON, orphans, duplicates,
+    # RLEs or polygons that do not fit their image
+    coco = load_coco(ann_file, 'pseudo-label JSON')
     require_dir(img_root, 'image root', 'pass --img-root, the --input '
                 'folder of tools/maskcut.py')
+    require_writable(osp.join(out_dir, 'probe.png'), 'output folder')
     by_image = {}
-    for ann in coco.get('annotations', []):
+    for ann in coco['annotations']:
         by_image.setdefault(ann['image_id'], []).append(ann)
-    images = [im for im in coco.get('images', []) if im['id'] in by_image]
+    images = [im for im in coco['images'] if im['id'] in by_image]
     if not images:
         raise InputError(f'{ann_file} has no annotated image')
     rng = np.random.default_rng(seed)
     pick = sorted(
         rng.choice(len(images), min(num, len(images)), replace=False))
-    os.makedirs(out_dir, exist_ok=True)
     written = []
     for i in pick:
         info = images[i]
@@ -84,12 +87,15 @@ def show(ann_file, img_root, out_dir, num=20, seed=0):
         except SkipImage as err:
             print(f'skipped {path}: {err}', file=sys.stderr)
             continue
-        masks = [decode(a['segmentation']) for a in by_image[info['id']]]
-        if img.shape[:2] != masks[0].shape:
+        h, w = info['height'], info['width']
+        masks = [
+            decode(to_rle(a['segmentation'], h, w))
+            for a in by_image[info['id']]
+        ]
+        if img.shape[:2] != (h, w):
             raise InputError(
                 f'{path} is {img.shape[1]}x{img.shape[0]} but its masks '
-                f'are {masks[0].shape[1]}x{masks[0].shape[0]}: wrong '
-                '--img-root?')
+                f'are {w}x{h}: wrong --img-root?')
         name = info['file_name'].replace('/', '__').rsplit('.', 1)[0]
         dst = osp.join(out_dir, f'{name}.png')
         Image.fromarray(draw_masks(img, masks)).save(dst)

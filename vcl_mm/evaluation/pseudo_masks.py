@@ -26,7 +26,8 @@ import os.path as osp
 import numpy as np
 
 from vcl_mm.datasets.api_wrappers.masks import (rle_areas, rle_boxes,
-                                                rle_iou, to_rle)
+                                                rle_iou, rle_run_totals,
+                                                to_rle)
 from vcl_mm.utils.errors import InputError, require_file
 
 STAT_NAMES = ('AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'AR1', 'AR10',
@@ -66,16 +67,129 @@ def load_coco(path, what):
     if not data['images']:
         raise InputError(f'{what} {path} lists no images')
     data.setdefault('annotations', [])
+    if not isinstance(data['annotations'], list):
+        raise InputError(f'{what} {path}: "annotations" is a '
+                         f'{type(data["annotations"]).__name__}, not a '
+                         'list: pass a COCO instances JSON')
     for key, fields in (('images', ('id', 'file_name', 'height', 'width')),
                         ('annotations', ('image_id', 'segmentation'))):
         for item in data[key]:
+            if not isinstance(item, dict):
+                raise InputError(
+                    f'{what} {path}: an entry of "{key}" is a '
+                    f'{type(item).__name__} ({str(item)[:60]}), not an '
+                    'object: pass a COCO instances JSON')
             missing = [k for k in fields if k not in item]
             if missing:
                 raise InputError(
                     f'{what} {path}: an entry of "{key}" lacks '
                     f'{", ".join(missing)} ({str(item)[:80]}): pass a COCO '
                     'instances JSON')
+    check_coco(data, f'{what} {path}')
     return data
+
+
+def check_coco(data, where):
+    """Raise :class:`InputError` for what would otherwise be scored (or
+    drawn) without a word: an image listed twice (id or file name), an
+    image without a positive integer size, an annotation of an image that
+    is not listed, a score that is not a finite number, and a segmentation
+    that does not describe a mask of its image (RLE ``size`` other than
+    the image's, runs not covering exactly height x width pixels, invalid
+    compressed counts, polygons that are not lists of at least 2 finite
+    (x, y) points). Checking the runs first also keeps pycocotools from
+    decoding past a mask.
+
+    Args:
+        data (dict): a COCO dataset (``images`` and ``annotations`` with
+            the fields present).
+        where (str): names the file in messages.
+    """
+    sizes, names = {}, set()
+    for im in data['images']:
+        h, w = im['height'], im['width']
+        if not all(type(v) is int and v > 0 for v in (h, w)):
+            raise InputError(
+                f'{where}: image {im["id"]} ({im["file_name"]}) has size '
+                f'{w!r}x{h!r}; height and width must be positive integers')
+        if im['id'] in sizes:
+            raise InputError(f'{where} lists image id {im["id"]} twice: '
+                             'ids must be unique')
+        if im['file_name'] in names:
+            raise InputError(f'{where} lists {im["file_name"]} twice: '
+                             'file names must be unique')
+        sizes[im['id']] = (h, w)
+        names.add(im['file_name'])
+    orphans = [a['image_id'] for a in data['annotations']
+               if a['image_id'] not in sizes]
+    if orphans:
+        raise InputError(
+            f'{where}: {len(orphans)} annotations refer to images that '
+            f'are not in "images" (first image_id: {orphans[0]!r}); list '
+            'every image, or pass the JSON its tool wrote')
+    for ann in data['annotations']:
+        if 'score' in ann:
+            score = ann['score']
+            if type(score) not in (int, float) or not np.isfinite(score):
+                raise InputError(
+                    f'{where}: annotation {ann.get("id", "?")} of image '
+                    f'{ann["image_id"]} has score {score!r}; scores must be '
+                    'finite numbers')
+    _check_segmentations(data['annotations'], sizes, where)
+
+
+def _check_segmentations(anns, sizes, where):
+    """The segmentation checks of :func:`check_coco` (runs of compressed
+    RLEs counted in one vectorised pass)."""
+    compressed, owners = [], []
+    for ann in anns:
+        seg = ann['segmentation']
+        h, w = sizes[ann['image_id']]
+        what = f'{where}: the mask of annotation {ann.get("id", "?")} ' \
+            f'(image {ann["image_id"]}, {w}x{h})'
+        if isinstance(seg, dict):
+            size, counts = seg.get('size'), seg.get('counts')
+            if not isinstance(size, (list, tuple)) or list(size) != [h, w]:
+                raise InputError(f'{what} has RLE size {size!r}; masks must '
+                                 'have their image\'s size [height, width]')
+            if isinstance(counts, list):
+                if not all(type(c) is int and c >= 0 for c in counts) or \
+                        sum(counts) != h * w:
+                    raise InputError(
+                        f'{what}: its uncompressed RLE runs must be '
+                        f'non-negative integers adding up to {h * w}')
+            elif isinstance(counts, (str, bytes)):
+                compressed.append(counts)
+                owners.append(what)
+            else:
+                raise InputError(f'{what} has an RLE without "counts"')
+        elif isinstance(seg, list):
+            ok = bool(seg) and all(
+                isinstance(p, list) and len(p) >= 4 and len(p) % 2 == 0
+                and all(type(v) in (int, float) and np.isfinite(v)
+                        for v in p) for p in seg)
+            if not ok:
+                raise InputError(
+                    f'{what}: polygons must be a list of [x0, y0, x1, y1, '
+                    '...] lists of at least 2 finite points')
+        else:
+            raise InputError(f'{what} is a {type(seg).__name__}; pass an '
+                             'RLE dict or a polygon list')
+    if compressed:
+        totals = rle_run_totals(compressed)
+        pixels = np.array([
+            sizes[a['image_id']][0] * sizes[a['image_id']][1] for a in anns
+            if isinstance(a['segmentation'], dict)
+            and isinstance(a['segmentation'].get('counts'), (str, bytes))
+        ], np.int64)
+        wrong = np.flatnonzero(totals != pixels)
+        if len(wrong):
+            k = wrong[0]
+            got = ('is not valid compressed RLE' if totals[k] < 0 else
+                   f'has runs covering {totals[k]} pixels, not {pixels[k]}')
+            raise InputError(f'{owners[k]} {got} ({len(wrong)} such masks); '
+                             'encode each mask with pycocotools.mask.encode '
+                             'at its image\'s size')
 
 
 def match_images(pseudo, gt, pseudo_path='pseudo-label JSON',
