@@ -130,3 +130,79 @@ def register_checkpoint_loader():
     from mmengine.runner.checkpoint import CheckpointLoader
     CheckpointLoader.register_scheme(
         prefixes='', loader=load_local_checkpoint, force=True)
+
+
+def check_resume_fits(model, checkpoint, allow_partial=False,
+                      source='checkpoint', log=None):
+    """Refuse to resume (or start) from weights that do not fit ``model``.
+
+    mmengine loads a resumed checkpoint with ``strict=False`` and only
+    logs the unmatched keys, so another model's checkpoint trains on with
+    the unmatched parts at their random initialisation. Here every
+    missing, unexpected or mis-shaped key is named, and the load refused
+    unless the user opted in to a partial load.
+
+    Args:
+        model (torch.nn.Module): the config's model (a DDP wrapper is
+            unwrapped).
+        checkpoint (dict): the loaded checkpoint (mmengine's dict with a
+            ``state_dict``, or a bare state dict); ``module.`` prefixes
+            are removed.
+        allow_partial (bool): report the mismatch through ``log`` and
+            return it instead of raising.
+        source (str): names the checkpoint in the message.
+        log (callable, optional): where an allowed mismatch is reported
+            (default: :func:`warnings.warn`).
+
+    Returns:
+        dict: ``missing``, ``unexpected`` and ``shape`` (key lists; all
+        empty when the weights fit).
+
+    Raises:
+        InputError: the checkpoint holds no weights, or they do not fit
+            and ``allow_partial`` is False.
+    """
+    import torch
+
+    from .state_dict import format_keys
+    model = getattr(model, 'module', model)
+    state = checkpoint.get('state_dict', checkpoint) if isinstance(
+        checkpoint, dict) else None
+    if not isinstance(state, dict) or not any(
+            isinstance(v, torch.Tensor) for v in state.values()):
+        raise InputError(f'{source} holds no model weights (no state_dict '
+                         'of tensors); pass a checkpoint that '
+                         'tools/train.py saved')
+    state = {
+        k[len('module.'):] if k.startswith('module.') else k: v
+        for k, v in state.items() if isinstance(v, torch.Tensor)
+    }
+    own = model.state_dict()
+    found = dict(
+        missing=sorted(k for k in own if k not in state),
+        unexpected=sorted(k for k in state if k not in own),
+        shape=sorted(
+            f'{k} {tuple(state[k].shape)} != {tuple(own[k].shape)}'
+            for k in own
+            if k in state and tuple(state[k].shape) != tuple(own[k].shape)))
+    problems = [
+        f'{len(keys)} {name}: {format_keys(keys)}'
+        for name, keys in (('missing', found['missing']),
+                           ('unexpected', found['unexpected']),
+                           ('shape mismatches', found['shape'])) if keys
+    ]
+    if not problems:
+        return found
+    msg = (f'{source} does not fit the model of the config: ' +
+           '; '.join(problems))
+    if not allow_partial:
+        raise InputError(
+            msg + ' (resume with the config that trained it, or opt in to '
+            'a partial load: the unmatched parts keep their random '
+            'initialisation)')
+    if log is None:
+        import warnings
+        warnings.warn(msg + ' (partial load allowed)', stacklevel=2)
+    else:
+        log(msg + ' (partial load allowed)')
+    return found
