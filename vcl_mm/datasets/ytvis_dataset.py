@@ -1,5 +1,6 @@
 """YouTube-VIS read from the official JSON or from mmdet's converted one."""
 import json
+import logging
 import os.path as osp
 from collections import defaultdict
 
@@ -10,6 +11,11 @@ from vcl_mm.utils import InputError, require_file
 from .api_wrappers.masks import seg_to_box
 
 __all__ = ['YTVISDataset']
+
+LAYOUT_HINT = ('a YouTube-VIS JSON needs videos {id, file_names, height, '
+               'width} (official) or videos {id} + images {id, file_name, '
+               'height, width, video_id, frame_id} (mmdet\'s COCO-video '
+               'layout); per-image pseudo-labels go to MaskCutDataset')
 
 
 @DATASETS.register_module()
@@ -95,7 +101,10 @@ class YTVISDataset(YouTubeVISDataset):
         self.cat_img_map = defaultdict(list)
         self.img_ids_with_ann = set()
         videos = data['videos']
-        if videos and 'file_names' in videos[0]:
+        if not isinstance(videos, list) or not videos:
+            raise InputError(f'{self.ann_file} lists no videos; pass a '
+                             'YouTube-VIS JSON with at least one video')
+        if 'file_names' in videos[0]:
             data_list = self._parse_official(data, cat2label)
         elif 'images' in data:
             data_list = self._parse_converted(data, cat2label)
@@ -135,10 +144,39 @@ class YTVISDataset(YouTubeVISDataset):
         self.cat_img_map[cat].append(info['img_id'])
         self.img_ids_with_ann.add(info['img_id'])
 
+    def _require(self, item, fields, what):
+        """One line naming ``what`` and the fields it lacks."""
+        if not isinstance(item, dict):
+            raise InputError(f'{self.ann_file}: {what} is a '
+                             f'{type(item).__name__}, not an object')
+        missing = [k for k in fields if k not in item]
+        if missing:
+            raise InputError(
+                f'{self.ann_file}: {what} lacks {", ".join(missing)} '
+                f'({str(item)[:80]}); {LAYOUT_HINT}')
+
+    def _check_videos(self, videos):
+        """Video ids unique; returns them."""
+        ids = set()
+        for v in videos:
+            self._require(v, ('id', ), 'a video')
+            if v['id'] in ids:
+                raise InputError(f'{self.ann_file} lists video {v["id"]} '
+                                 'twice: video ids must be unique')
+            ids.add(v['id'])
+        return ids
+
     def _parse_official(self, data, cat2label):
         videos, by_vid = [], {}
         img_id = 0
+        self._check_videos(data['videos'])
         for v in data['videos']:
+            self._require(v, ('file_names', 'height', 'width'),
+                          f'video {v["id"]}')
+            if not v['file_names']:
+                raise InputError(
+                    f'{self.ann_file}: video {v["id"]} lists no frames '
+                    '(empty "file_names"); remove it or list its frames')
             frames = []
             for t, fn in enumerate(v['file_names']):
                 img_id += 1
@@ -150,6 +188,8 @@ class YTVISDataset(YouTubeVISDataset):
                 dict(
                     video_id=v['id'], video_length=len(frames), images=frames))
         for n, ann in enumerate(data.get('annotations', [])):
+            self._require(ann, ('video_id', 'segmentations', 'category_id'),
+                          f'annotation {n}')
             frames = by_vid.get(ann['video_id'])
             if frames is None:
                 raise InputError(f'{self.ann_file}: annotation {ann.get("id")}'
@@ -171,18 +211,40 @@ class YTVISDataset(YouTubeVISDataset):
 
     def _parse_converted(self, data, cat2label):
         frames_of = defaultdict(list)
-        infos = {}
-        for img in data['images']:
-            vid = img.get('video_id')
-            if vid is None:
-                raise InputError(f'{self.ann_file}: image {img.get("id")} '
-                                 'has no video_id')
-            info = self._frame_info(img['id'], img['file_name'], vid,
-                                    img['frame_id'], img['height'],
-                                    img['width'])
+        infos, seen = {}, {}
+        video_ids = self._check_videos(data['videos'])
+        for n, img in enumerate(data['images']):
+            # without video_id/frame_id every frame would be its own video
+            self._require(
+                img, ('id', 'file_name', 'height', 'width', 'video_id',
+                      'frame_id'), f'image {n}')
+            vid, fid = img['video_id'], img['frame_id']
+            if vid not in video_ids:
+                raise InputError(
+                    f'{self.ann_file}: image {img["id"]} ({img["file_name"]})'
+                    f' belongs to video {vid!r}, which "videos" does not '
+                    'list')
+            if img['id'] in infos:
+                raise InputError(f'{self.ann_file} lists image id '
+                                 f'{img["id"]} twice: ids must be unique')
+            if (vid, fid) in seen:
+                raise InputError(
+                    f'{self.ann_file}: video {vid} has two images with '
+                    f'frame_id {fid!r} ({seen[vid, fid]} and '
+                    f'{img["file_name"]})')
+            seen[vid, fid] = img['file_name']
+            info = self._frame_info(img['id'], img['file_name'], vid, fid,
+                                    img['height'], img['width'])
             infos[img['id']] = info
             frames_of[vid].append(info)
-        for ann in data.get('annotations', []):
+        empty = [v['id'] for v in data['videos'] if not frames_of.get(v['id'])]
+        if empty:
+            raise InputError(
+                f'{self.ann_file}: {len(empty)} videos have no images '
+                f'(first: {empty[0]!r}); remove them or add their frames')
+        for n, ann in enumerate(data.get('annotations', [])):
+            self._require(ann, ('image_id', 'segmentation', 'category_id'),
+                          f'annotation {n}')
             info = infos.get(ann['image_id'])
             if info is None:
                 raise InputError(f'{self.ann_file}: annotation {ann.get("id")}'
@@ -204,3 +266,31 @@ class YTVISDataset(YouTubeVISDataset):
                 dict(
                     video_id=v['id'], video_length=len(frames), images=frames))
         return videos
+
+    def filter_data(self):
+        """mmdet's filter (frames without annotations dropped in
+        training), then the videos left without frames are dropped too,
+        with the count and the first ids in the log: mmdet keeps them, and
+        a training clip cannot be sampled from a video of 0 frames.
+
+        Raises:
+            InputError: no video of the training set has an annotated
+                frame.
+        """
+        data_list = super().filter_data()
+        if self.test_mode:
+            return data_list
+        kept = [v for v in data_list if v['images']]
+        dropped = [v['video_id'] for v in data_list if not v['images']]
+        if dropped:
+            print_log(
+                f'{self.ann_file}: {len(dropped)} of {len(data_list)} videos '
+                'skipped: no annotated frame (first: '
+                f'{", ".join(map(str, dropped[:5]))})', 'current',
+                level=logging.WARNING)
+        if data_list and not kept:
+            raise InputError(
+                f'{self.ann_file}: none of its {len(data_list)} videos has '
+                'an annotated frame to train on; pass a training set with '
+                'annotations')
+        return kept
