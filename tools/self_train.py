@@ -38,6 +38,11 @@ def parse_args(argv=None):
         '--eval-videos',
         help='test set root (test_dataloader.dataset.data_root) of '
         '--test-config (default: CONFIG)')
+    parser.add_argument(
+        '--replace-videos', action='store_true',
+        help='WORK_DIR was prepared from other videos (another --videos '
+        'set): prepare these instead (finished rounds are kept); without '
+        'it such a work dir is refused')
     parser.add_argument('--device', help='tracking device (default: cuda '
                         'if available, else cpu)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -68,7 +73,7 @@ def main(argv=None):
             args.config, args.videos, args.work_dir, args.rounds,
             checkpoint=args.checkpoint, cfg_options=args.cfg_options,
             test_config=test_config, test_cfg_options=test_options or None,
-            device=args.device).run()
+            device=args.device, replace_videos=args.replace_videos).run()
         print(f'self-training done: {len(summary["rounds"])} rounds in '
               f'{args.work_dir} (summary.json)')
 

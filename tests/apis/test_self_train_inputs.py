@@ -42,7 +42,7 @@ def videos(tmp_path):
 
 def test_prepare_links_decodes_and_skips(videos, tmp_path):
     names = [n for n, _ in list_videos(str(videos))]
-    assert names == ['broken', 'clip', 'mixed', 'movie', 'single']
+    assert names == ['broken', 'clip', 'mixed', 'movie', 'notes', 'single']
     work = tmp_path / 'work'
     logged = []
     out = {v['name']: v for v in prepare_videos(str(videos), str(work),
@@ -60,9 +60,11 @@ def test_prepare_links_decodes_and_skips(videos, tmp_path):
     assert movie['file_names'][0] == 'movie/00000.jpg'
     assert 'at least 2' in out['single']['skipped']
     assert 'cannot decode' in out['broken']['skipped']
-    assert len(logged) == 2 and 'single' in ' '.join(logged)
+    # not a video: listed as skipped with the reason, not left out
+    assert 'cannot decode' in out['notes']['skipped']
+    assert len(logged) == 3 and 'single' in ' '.join(logged)
     index = json.loads((work / 'videos.json').read_text())
-    assert index['frame_stride'] == 1 and len(index['videos']) == 5
+    assert index['frame_stride'] == 1 and len(index['videos']) == 6
     # prepared once: a second call reads the index
     (work / 'frames' / 'movie' / '00000.jpg').unlink()
     again = prepare_videos(str(videos), str(work))
@@ -79,8 +81,96 @@ def test_stride_subsamples_and_can_skip(videos, tmp_path):
 
 def test_empty_folder_is_an_error(tmp_path):
     (tmp_path / 'v').mkdir()
-    (tmp_path / 'v' / 'readme.txt').write_text('x')
     with pytest.raises(InputError, match='holds no videos'):
         list_videos(str(tmp_path / 'v'))
+    (tmp_path / 'v' / 'readme.txt').write_text('x')
+    with pytest.raises(InputError, match='no video of .* can be tracked'):
+        prepare_videos(str(tmp_path / 'v'), str(tmp_path / 'w'),
+                       log=lambda m: None)
     with pytest.raises(InputError, match='videos folder'):
         list_videos(str(tmp_path / 'missing'))
+
+
+def _write_video(path, fmt, codec='libx264', n=4):
+    import imageio_ffmpeg
+    writer = imageio_ffmpeg.write_frames(
+        str(path), (48, 32), fps=10, codec=codec, macro_block_size=16,
+        output_params=['-f', fmt])
+    writer.send(None)
+    for img in frames(n):
+        writer.send(np.ascontiguousarray(img))
+    writer.close()
+
+
+@pytest.mark.parametrize('name,fmt,codec', [
+    ('clip.mkv', 'matroska', 'libx264'),
+    ('clip.ts', 'mpegts', 'libx264'),
+    ('clip.avi', 'avi', 'mpeg4'),
+    ('clip.MOV', 'mov', 'libx264'),
+    ('clip.weird', 'matroska', 'libx264'),  # extension we never heard of
+    ('clip', 'nut', 'mpeg4'),  # no extension at all
+])
+def test_any_container_ffmpeg_decodes_is_used(tmp_path, name, fmt, codec):
+    root = tmp_path / 'videos'
+    root.mkdir()
+    _write_video(root / name, fmt, codec)
+    out = prepare_videos(str(root), str(tmp_path / 'w'), log=print)
+    assert out[0]['skipped'] is None, out[0]['skipped']
+    assert len(out[0]['file_names']) == 4
+
+
+@pytest.mark.parametrize('size', [(32, 48), (40, 40)])
+def test_folder_with_an_undecodable_frame_is_a_skip(tmp_path, size):
+    root = tmp_path / 'videos'
+    write_folder(root / 'bad', frames(2) + frames(1, *size))
+    (root / 'bad' / '001.png').write_bytes(b'not a png')
+    write_folder(root / 'good', frames(3))
+    logged = []
+    out = {v['name']: v for v in prepare_videos(
+        str(root), str(tmp_path / 'w'), log=logged.append)}
+    assert '001.png' in out['bad']['skipped']
+    assert out['good']['skipped'] is None
+    assert any('bad' in m for m in logged)
+    assert not (tmp_path / 'w' / 'frames' / 'bad').exists()
+
+
+def test_other_videos_refused_unless_replaced(videos, tmp_path):
+    from vcl_mm.apis.self_training import forget_videos
+    work = str(tmp_path / 'work')
+    prepare_videos(str(videos), work, log=lambda m: None)
+    other = tmp_path / 'other'
+    write_folder(other / 'fresh', frames(3))
+    with pytest.raises(InputError, match='prepared from other videos.*'
+                       'added: fresh.*--replace-videos'):
+        prepare_videos(str(other), work)
+    # same folder, one video more
+    write_folder(videos / 'late', frames(3))
+    with pytest.raises(InputError, match='added: late'):
+        prepare_videos(str(videos), work)
+    with pytest.raises(InputError, match='frame_stride'):
+        prepare_videos(str(other), work, stride=2)
+    # a finished round is kept, an unfinished round's labels are not
+    os.makedirs(tmp_path / 'work' / 'round_1')
+    (tmp_path / 'work' / 'round_1' / 'model.pth').write_bytes(b'x')
+    os.makedirs(tmp_path / 'work' / 'round_2')
+    (tmp_path / 'work' / 'round_2' / 'pseudo_labels.json').write_text('{}')
+    forget_videos(work, log=lambda m: None)
+    out = prepare_videos(str(other), work, log=lambda m: None)
+    assert [v['name'] for v in out] == ['fresh']
+    assert (tmp_path / 'work' / 'round_1' / 'model.pth').is_file()
+    assert not (tmp_path / 'work' / 'round_2' / 'pseudo_labels.json'
+                ).exists()
+
+
+def test_same_videos_elsewhere_accepted(videos, tmp_path):
+    work = str(tmp_path / 'work')
+    first = prepare_videos(str(videos), work, log=lambda m: None)
+    assert prepare_videos(str(videos), work) == first
+
+
+def test_work_dir_below_a_file_refused_first(tmp_path):
+    from vcl_mm.apis.self_training import SelfTraining
+    (tmp_path / 'f').write_text('x')
+    with pytest.raises(InputError, match='is a file'):
+        SelfTraining('no_such_config.py', str(tmp_path), str(
+            tmp_path / 'f' / 'work'), 1)

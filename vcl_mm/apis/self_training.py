@@ -30,7 +30,8 @@ import time
 
 from PIL import Image
 
-from vcl_mm.utils import InputError, require_dir, require_file
+from vcl_mm.utils import (InputError, require_dir, require_file,
+                          require_writable)
 from vcl_mm.utils.files import write_json_atomic
 from .pseudo_labels import FILTER_KEYS, build_pseudo_json, pseudo_label_video
 from .video_io import (FRAME_EXTS, VIDEO_EXTS, VideoSource,
@@ -50,7 +51,9 @@ def _load_json(path):
 
 
 def list_videos(videos_dir):
-    """The videos of a folder: video files and sub-folders of frames.
+    """The videos of a folder: every file (whatever its extension: the
+    ones ffmpeg cannot decode are skipped later, with the reason) and
+    sub-folder of frames; hidden entries are left out.
 
     Returns:
         list[tuple[str, str]]: (unique name, path), sorted by path.
@@ -60,10 +63,10 @@ def list_videos(videos_dir):
     found, names = [], set()
     for entry in sorted(os.listdir(videos_dir)):
         path = osp.join(videos_dir, entry)
-        is_video = osp.isfile(path) and entry.lower().endswith(VIDEO_EXTS)
-        if not (is_video or osp.isdir(path)):
+        if entry.startswith('.') or not (osp.isfile(path)
+                                         or osp.isdir(path)):
             continue
-        name = osp.splitext(entry)[0] if is_video else entry
+        name = osp.splitext(entry)[0] if osp.isfile(path) else entry
         while name in names:
             name += '_'
         names.add(name)
@@ -78,21 +81,34 @@ def list_videos(videos_dir):
 
 def _image_size(path):
     """(width, height) of an image file, from its header."""
-    with Image.open(path) as img:
-        return img.size
+    try:
+        with Image.open(path) as img:
+            return img.size
+    except (OSError, SyntaxError, ValueError) as err:
+        raise InputError(f'cannot read frame {path}: {err}') from None
 
 
 def _prepare_one(name, path, frames_root, stride):
-    """Frames of one video under ``frames_root/name``; its record."""
+    """Frames of one video under ``frames_root/name``; its record (with
+    the reason when the video is skipped: undecodable, an undecodable
+    frame, too few frames)."""
     record = dict(name=name, source=osp.abspath(path), skipped=None)
     try:
-        source = VideoSource(path)
+        return dict(record, **_prepare_frames(name, path, frames_root,
+                                              stride))
     except InputError as err:
+        shutil.rmtree(osp.join(frames_root, f'.{name}.tmp'),
+                      ignore_errors=True)
         return dict(record, skipped=str(err))
+
+
+def _prepare_frames(name, path, frames_root, stride):
+    """The work of :func:`_prepare_one`; InputError for a skip."""
+    source = VideoSource(path)
     try:
         num = len(range(0, len(source), stride))
         if num < 2:
-            return dict(record, skipped=(
+            return dict(skipped=(
                 f'{num} frame (with frame_stride={stride}): tracking '
                 'needs at least 2'))
         out = osp.join(frames_root, name)
@@ -100,6 +116,9 @@ def _prepare_one(name, path, frames_root, stride):
         same_size = files is not None and all(
             _image_size(osp.join(path, f)) == (source.width, source.height)
             for f in files)
+        if same_size and stride == 1:  # linked: every frame must decode
+            for f in files:
+                source._load_image(osp.join(path, f))
         if not osp.exists(out):
             tmp = osp.join(frames_root, f'.{name}.tmp')
             shutil.rmtree(tmp, ignore_errors=True)
@@ -113,7 +132,7 @@ def _prepare_one(name, path, frames_root, stride):
                         osp.join(tmp, f'{t:05d}.jpg'), quality=95)
             os.replace(tmp, out)
         names = list_frame_files(out)
-        return dict(record, file_names=[f'{name}/{f}' for f in names],
+        return dict(file_names=[f'{name}/{f}' for f in names],
                     height=source.height, width=source.width)
     finally:
         source.close()
@@ -128,13 +147,17 @@ def prepare_videos(videos_dir, work_dir, stride=1, log=print):
         ``work_dir/frames``), ``height``, ``width``.
     """
     index = osp.join(work_dir, 'videos.json')
+    listed = list_videos(videos_dir)
+    inputs = input_signature(listed)
     if osp.isfile(index):
-        return _load_json(index)['videos']
+        recorded = _load_json(index)
+        _require_same_inputs(recorded, videos_dir, inputs, stride, work_dir)
+        return recorded['videos']
     frames_root = osp.join(work_dir, 'frames')
     os.makedirs(frames_root, exist_ok=True)
     videos = [
         _prepare_one(name, path, frames_root, stride)
-        for name, path in list_videos(videos_dir)
+        for name, path in listed
     ]
     for v in videos:
         if v['skipped']:
@@ -143,8 +166,89 @@ def prepare_videos(videos_dir, work_dir, stride=1, log=print):
         raise InputError(f'no video of {videos_dir} can be tracked (all '
                          f'{len(videos)} skipped, reasons in the log above)')
     write_json_atomic(index, dict(videos_dir=osp.abspath(videos_dir),
-                                  frame_stride=stride, videos=videos))
+                                  frame_stride=stride, inputs=inputs,
+                                  videos=videos))
     return videos
+
+
+def input_signature(listed):
+    """What identifies the input videos: per entry its name, and for a
+    file its size and modification time, for a folder its frame files.
+
+    Args:
+        listed (list[tuple[str, str]]): :func:`list_videos`' output.
+
+    Returns:
+        list[list]: JSON-ready, sorted by name.
+    """
+    out = []
+    for name, path in listed:
+        if osp.isdir(path):
+            files = list_frame_files(path)
+            out.append([name, 'frames', len(files), files[:1] + files[-1:]])
+        else:
+            st = os.stat(path)
+            out.append([name, 'file', st.st_size, st.st_mtime_ns])
+    return sorted(out)
+
+
+def _require_same_inputs(recorded, videos_dir, inputs, stride, work_dir):
+    """Refuse a work dir prepared from other videos (or another stride):
+    its frames and rounds belong to those."""
+    what = []
+    if recorded.get('frame_stride', 1) != stride:
+        what.append(f'frame_stride {recorded.get("frame_stride", 1)}, now '
+                    f'{stride}')
+    old = recorded.get('inputs')
+    if old is not None and old != inputs:
+        before = {e[0]: e for e in old}
+        now = {e[0]: e for e in inputs}
+        added = sorted(set(now) - set(before))
+        removed = sorted(set(before) - set(now))
+        changed = sorted(k for k in set(now) & set(before)
+                         if now[k] != before[k])
+        for label, names in (('added', added), ('removed', removed),
+                             ('changed', changed)):
+            if names:
+                what.append(f'{label}: {", ".join(names[:3])}' +
+                            (f' (+{len(names) - 3})' if len(names) > 3
+                             else ''))
+    elif old is None and recorded.get('videos_dir') != osp.abspath(
+            videos_dir):
+        what.append(f'folder {recorded.get("videos_dir")}, now '
+                    f'{osp.abspath(videos_dir)}')
+    if what:
+        raise InputError(
+            f'the work dir {work_dir} was prepared from other videos ('
+            f'{"; ".join(what)}); pass --replace-videos to prepare these '
+            '(finished rounds are kept), or another --work-dir')
+
+
+def forget_videos(work_dir, log=print):
+    """Remove the prepared videos of a work dir and the pseudo-labels of
+    its unfinished rounds (they refer to those videos), so the next
+    :func:`prepare_videos` prepares a new input set."""
+    removed = []
+    for path in (osp.join(work_dir, 'videos.json'),
+                 osp.join(work_dir, 'frames')):
+        if osp.isdir(path) and not osp.islink(path):
+            shutil.rmtree(path)
+            removed.append(path)
+        elif osp.lexists(path):
+            os.remove(path)
+            removed.append(path)
+    k = 1
+    while osp.isdir(osp.join(work_dir, f'round_{k}')):
+        rd = osp.join(work_dir, f'round_{k}')
+        if not osp.isfile(osp.join(rd, 'model.pth')):
+            for name in ('pseudo_labels.json', 'pseudo_stats.json'):
+                if osp.isfile(osp.join(rd, name)):
+                    os.remove(osp.join(rd, name))
+                    removed.append(osp.join(rd, name))
+        k += 1
+    if removed:
+        log(f'--replace-videos: removed {len(removed)} prepared files and '
+            'folders of the previous videos')
 
 
 class SelfTraining:
@@ -164,14 +268,22 @@ class SelfTraining:
         test_cfg_options (dict, optional): overrides of ``test_config``.
         device (str, optional): for tracking (default: cuda if present).
         log (callable): prints progress.
+        replace_videos (bool): the work dir may have been prepared from
+            other videos: prepare ``videos_dir`` anew (finished rounds are
+            kept); without it such a work dir is refused.
     """
 
     def __init__(self, config, videos_dir, work_dir, rounds, checkpoint=None,
                  cfg_options=None, test_config=None, test_cfg_options=None,
-                 device=None, log=print):
+                 device=None, log=print, replace_videos=False):
         from vcl_mm.utils.launch import load_config
         if rounds < 1:
             raise InputError(f'--rounds must be >= 1, got {rounds}')
+        self.replace_videos = replace_videos
+        # before any work: a work dir below a regular file, unwritable
+        require_writable(osp.join(work_dir, 'summary.json'),
+                         'self-training work dir file',
+                         'pass another --work-dir')
         self.config, self.cfg_options = config, cfg_options
         self.videos_dir, self.rounds, self.log = videos_dir, rounds, log
         self.work_dir = osp.abspath(work_dir)
@@ -226,6 +338,8 @@ class SelfTraining:
     def run(self):
         """All rounds (skipping finished ones); returns the summary."""
         os.makedirs(self.work_dir, exist_ok=True)
+        if self.replace_videos:
+            forget_videos(self.work_dir, self.log)
         videos = prepare_videos(self.videos_dir, self.work_dir,
                                 self.settings.get('frame_stride', 1),
                                 self.log)
