@@ -13,7 +13,6 @@ Examples::
         --cfg-options train_dataloader.dataset.dataset.data_root=data/toy/
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
@@ -107,20 +106,32 @@ def browse(cfg, out_dir, num, seed=0, alpha=0.5):
     from mmdet.registry import DATASETS
     from mmengine.registry import init_default_scope
 
-    from vcl_mm.utils import InputError, register_all_modules
+    from vcl_mm.utils import (InputError, register_all_modules,
+                              require_writable)
     register_all_modules(init_default_scope=False)
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     loader = cfg.get('train_dataloader')
     if not loader or 'dataset' not in loader:
         raise InputError('the config defines no train_dataloader.dataset')
-    dataset = DATASETS.build(loader['dataset'])
+    require_writable(osp.join(out_dir, 'clip_0000.jpg'), 'output folder',
+                     'pass another --output-dir')
+    empty = InputError(
+        'the training dataset of the config is empty (no image or video '
+        'left after loading and filtering); check its ann_file and '
+        'filter_cfg')
+    try:
+        dataset = DATASETS.build(loader['dataset'])
+    except ValueError as err:
+        # mmengine cannot serialise an empty data list
+        if 'need at least one array' in str(err):
+            raise empty from None
+        raise
     if len(dataset) == 0:
-        raise InputError('the training dataset of the config is empty')
+        raise empty
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
     order = np.random.permutation(len(dataset))
-    os.makedirs(out_dir, exist_ok=True)
     written = []
     for k in range(num):
         idx = int(order[k % len(order)])

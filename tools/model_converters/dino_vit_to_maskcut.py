@@ -33,6 +33,8 @@ def convert(src, dst, config=CONFIG):
     from vcl_mm.maskcut.features import DinoViTKeyExtractor, convert_dino_vit
     from vcl_mm.models.converters_cli import save_converted
     from vcl_mm.utils.state_dict import check_fits, read_state_dict
+    from vcl_mm.utils import require_writable
+    require_writable(dst, 'output checkpoint')  # before the work
     model_cfg = dict(load_config(config).model)
     model_cfg.pop('type', None)
     model_cfg.update(weights=None, random_init=True)

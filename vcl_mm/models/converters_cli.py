@@ -8,6 +8,7 @@ from typing import Callable, Dict, Optional
 
 import torch
 
+from vcl_mm.utils.errors import require_writable
 from vcl_mm.utils.state_dict import check_fits, read_state_dict
 
 
@@ -54,6 +55,7 @@ def run_conversion(convert: Callable,
     Returns:
         dict: ``num_tensors``, ``dropped`` ({key: reason}).
     """
+    require_writable(target, 'output checkpoint')  # before the work
     state, dropped = convert(read_state_dict(source))
     check_fits(state, build_reference(config, part), what=part or 'model')
     save_converted(state, target, source, dropped, converter)
