@@ -21,7 +21,7 @@ model = dict(
     train_cfg=dict(num_points=1024))
 
 load_pipeline = [
-    dict(t, scale=image_size) if t['type'] == 'RandomResize' else
+    dict(t, scale=image_size) if t['type'] == 'D2RandomResize' else
     dict(t, crop_size=image_size) if t['type'] == 'RandomCrop' else
     dict(t, size=image_size) if t['type'] == 'Pad' else t
     for t in _base_.load_pipeline

@@ -22,7 +22,8 @@ clip_level_step = dict(
         dict(
             type='RandomChoiceResize',
             scales=[(1333, 96), (1333, 128)],
-            keep_ratio=True), _base_.clip_flip
+            keep_ratio=True,
+            resize_type='D2Resize'), _base_.clip_flip
     ])
 clip_pipeline = [
     clip_level_step if t == _base_.clip_level_step else t

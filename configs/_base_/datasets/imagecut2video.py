@@ -39,15 +39,20 @@ frame_crop_step = dict(
     share_random_params=False,
     transforms=[dict(type='RandomFrameCrop', crop_size=(600, 720))])
 # clip level (one draw shared by all frames): short side 360 or 480
-# ('choice_by_clip', long side <= 1333), horizontal flip 0.5 ('flip_by_clip')
+# ('choice_by_clip', long side <= 1333), horizontal flip 0.5 ('flip_by_clip');
+# D2Resize: detectron2's ResizeShortestEdge sizes, PIL bilinear images and
+# PIL nearest masks (mmdet's Resize: cv2, no antialiasing)
 train_scales = [(1333, 360), (1333, 480)]
 clip_flip = dict(type='RandomFlip', prob=0.5)
 clip_level_step = dict(
     type='TransformBroadcaster',
     share_random_params=True,
     transforms=[
-        dict(type='RandomChoiceResize', scales=train_scales, keep_ratio=True),
-        clip_flip
+        dict(
+            type='RandomChoiceResize',
+            scales=train_scales,
+            keep_ratio=True,
+            resize_type='D2Resize'), clip_flip
     ])
 # per frame (an independent draw per frame): INPUT.AUGMENTATIONS
 frame_jitter_step = dict(

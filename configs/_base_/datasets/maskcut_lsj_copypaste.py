@@ -17,19 +17,16 @@ backend_args = None
 
 # one image -> jittered crop (a dataset item)
 load_pipeline = [
+    # uint8, as detectron2 reads it (its resize takes the PIL path for uint8)
     dict(
         type='LoadImageFromFile',
-        to_float32=True,
         color_type='color_ignore_orientation',
         backend_args=backend_args),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
     dict(type='RandomFlip', prob=0.5),
-    dict(
-        type='RandomResize',
-        scale=image_size,
-        ratio_range=(0.1, 2.0),
-        resize_type='Resize',
-        keep_ratio=True),
+    # detectron2's ResizeScale: sizes by its rule (np.round of the largest
+    # size fitting the scaled box), PIL bilinear images, PIL nearest masks
+    dict(type='D2RandomResize', scale=image_size, ratio_range=(0.1, 2.0)),
     dict(
         type='RandomCrop',
         crop_size=image_size,

@@ -14,7 +14,11 @@ pseudo_scales = [(1333, 360), (1333, 480)]
 pseudo_frame_steps = [
     dict(type='LoadImageFromFile', color_type='color_ignore_orientation'),
     dict(type='LoadTrackAnnotations', with_mask=True),
-    dict(type='RandomChoiceResize', scales=pseudo_scales, keep_ratio=True),
+    dict(
+        type='RandomChoiceResize',
+        scales=pseudo_scales,
+        keep_ratio=True,
+        resize_type='D2Resize'),
     dict(type='RandomFlip', prob=0.5),
 ]
 pseudo_clip_pipeline = [

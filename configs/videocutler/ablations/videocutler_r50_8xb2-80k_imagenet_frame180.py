@@ -6,7 +6,11 @@ _base_ = '../videocutler_r50_8xb2-80k_imagenet.py'
 clip_level_step = dict(
     _base_.clip_level_step,
     transforms=[
-        dict(type='RandomChoiceResize', scales=[(1333, 180)], keep_ratio=True),
+        dict(
+            type='RandomChoiceResize',
+            scales=[(1333, 180)],
+            keep_ratio=True,
+            resize_type='D2Resize'),
         _base_.clip_flip
     ])
 clip_pipeline = [

@@ -99,9 +99,12 @@ class CutLERCopyPaste(BaseTransform):
         h, w = max(1, int(r * height)), max(1, int(r * width))
         y0 = np.random.randint(0, height - h + 1)
         x0 = np.random.randint(0, width - w + 1)
-        small = cv2.resize(src_img, (w, h), interpolation=cv2.INTER_LINEAR)
-        if np.issubdtype(small.dtype, np.floating):
-            small = np.floor(small)
+        # resized in float and floored whatever the image dtype (uint8 or
+        # float32 loading give the same pasted pixels)
+        small = np.floor(
+            cv2.resize(
+                src_img.astype(np.float32), (w, h),
+                interpolation=cv2.INTER_LINEAR)).astype(src_img.dtype)
         img = np.zeros((height, width) + src_img.shape[2:], src_img.dtype)
         img[y0:y0 + h, x0:x0 + w] = small.reshape((h, w) + src_img.shape[2:])
         masks = np.zeros((len(src_masks), height, width), np.uint8)
