@@ -1,9 +1,10 @@
 """Track overlays: stable colours from mmdet's palette, drawn where masks
 are, in either channel order."""
+import cv2
 import numpy as np
 from mmdet.visualization.palette import get_palette
 
-from vcl_mm.visualization import draw_tracks, track_colour
+from vcl_mm.visualization import draw_tracks, label_style, track_colour
 
 
 def test_colours_are_mmdet_random_palette_by_id():
@@ -30,3 +31,74 @@ def test_masks_are_filled_outlined_and_labelled_only_where_they_are():
     assert np.abs(bgr[27, 15].astype(int) - expected[::-1]).max() <= 1
     empty = draw_tracks(img, np.zeros((0, 40, 60), bool), [])
     assert (empty == 0).all()
+
+
+def ten_tracks(h, w):
+    """Ten overlapping box masks on an (h, w) frame, scores 0.9 .. 0.03."""
+    masks = np.zeros((10, h, w), bool)
+    rng = np.random.default_rng(0)
+    for k in range(10):
+        y, x = rng.integers(0, h // 2), rng.integers(0, w // 2)
+        masks[k, y:y + h // 3, x:x + w // 3] = True
+    scores = list(np.linspace(0.9, 0.03, 10))
+    return masks, list(range(1, 11)), scores
+
+
+def test_tracks_below_the_score_threshold_are_not_drawn():
+    img = np.full((120, 160, 3), 128, np.uint8)
+    masks, ids, scores = ten_tracks(120, 160)
+    out = draw_tracks(img, masks, ids, scores, score_thr=0.3)
+    drawn = [k for k in range(10) if scores[k] >= 0.3]
+    hidden = masks[[k for k in range(10) if k not in drawn]].any(0)
+    shown = masks[drawn].any(0)
+    # pixels of low-score tracks only (away from drawn masks, their
+    # outlines and labels) keep the frame's grey
+    only_hidden = hidden & ~shown
+    only_hidden[:30] = False  # the labels sit above the masks
+    assert only_hidden.any()
+    assert (out[only_hidden] == 128).all()
+    assert (out[shown] != 128).any(-1).all()
+    everything = draw_tracks(img, masks, ids, scores)
+    assert (everything[hidden & ~shown] != 128).any()
+
+
+def test_the_best_track_wins_overlaps():
+    img = np.zeros((40, 60, 3), np.uint8)
+    masks = np.zeros((2, 40, 60), bool)
+    masks[0, 10:30, 10:40] = True
+    masks[1, 15:35, 20:50] = True
+    for scores, best in (([0.9, 0.5], 1), ([0.5, 0.9], 2)):
+        out = draw_tracks(img, masks, [1, 2], scores, alpha=0.5,
+                          labels=False)
+        expected = np.array(track_colour(best)) * 0.5
+        assert np.abs(out[25, 30].astype(int) - expected).max() <= 1
+
+
+def test_labels_are_sized_to_the_frame():
+    """At 160x120 the ten labels of the quickstart's demo cover a small part
+    of the frame; on a 1080p frame they are larger, not smaller."""
+    fractions = {}
+    for h, w in ((120, 160), (1080, 1920)):
+        img = np.full((h, w, 3), 128, np.uint8)
+        masks, ids, scores = ten_tracks(h, w)
+        with_labels = draw_tracks(img, masks, ids, scores)
+        without = draw_tracks(img, masks, ids, scores, labels=False)
+        fractions[h] = (with_labels != without).any(-1).mean()
+    assert 0 < fractions[120] < 0.25, fractions
+    assert 0 < fractions[1080] < 0.25, fractions
+    small, large = label_style(120, 160), label_style(1080, 1920)
+    assert large['font_scale'] > small['font_scale']
+    (_, th), base = cv2.getTextSize('10 0.90', cv2.FONT_HERSHEY_SIMPLEX,
+                                    small['font_scale'], small['thickness'])
+    assert th + base <= 120 // 10
+
+
+def test_one_colour_per_track_id():
+    colours = {track_colour(i) for i in range(1, 11)}
+    assert len(colours) == 10
+    img = np.zeros((40, 60, 3), np.uint8)
+    mask = np.zeros((1, 40, 60), bool)
+    mask[0, 20:35, 5:25] = True
+    a = draw_tracks(img, mask, [7], [0.8], labels=False)
+    b = draw_tracks(img, mask, [7], [0.4], labels=False)
+    assert np.array_equal(a, b)  # same id, same colour, whatever the score

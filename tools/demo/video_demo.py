@@ -4,46 +4,66 @@ Example::
 
     python tools/demo/video_demo.py demo.mp4 CONFIG CKPT --out demo_out
     python tools/demo/video_demo.py frames_dir/ CONFIG CKPT --out out \
-        --window 20 --score-thr 0.3 --device cuda
+        --window 20 --pred-score-thr 0.5 --device cuda
 
-INPUT is a video file (mp4/avi/mov/mkv/webm) or a folder of frames. Writes to
-``--out``: ``overlay.mp4`` (each track in its own colour with id and score),
-``masks/<frame>.png`` (DAVIS-style indexed PNGs, id k = k-th best track,
-better tracks win overlaps), ``tracks.json`` (per track: id, score, one
-compressed RLE or null per frame), and prints a summary. Long videos run in
-bounded memory (windowed inference, frames decoded window by window).
+INPUT is a video file (mp4/avi/mov/mkv/webm) or a folder of frames; CONFIG
+a config file or a package config name (``vcl_mm::videocutler/...``).
+Writes to ``--out``: ``overlay.mp4`` (the tracks scoring at least
+``--pred-score-thr``, each in its own colour with id and score),
+``masks/<frame>.png`` (DAVIS-style indexed PNGs of every track, id k = k-th
+best track, better tracks win overlaps), ``tracks.json`` (per track: id,
+score, one compressed RLE or null per frame), and prints a summary. Long
+videos run in bounded memory (windowed inference, frames decoded window by
+window). A thin command line over :class:`vcl_mm.apis.VideoInferencer`.
 """
 import argparse
-import json
-import os
 import os.path as osp
-import time
 
-import numpy as np
-from tqdm import tqdm
+from vcl_mm.apis.video_inferencer import (DEFAULT_LINKER, DEFAULT_OVERLAP,
+                                          DEFAULT_WINDOW, check_options)
+from vcl_mm.visualization.track_overlay import DEFAULT_PRED_SCORE_THR
 
-#: benchmarks/linking_bench.py: both linkers tie exactly on long generated
-#: videos (benchmarks/results/linking_bench.md), so the default stays mask IoU
-DEFAULT_LINKER = 'mask_iou'
+#: the demo's flag for each inferencer option, for error messages
+FLAG_NAMES = dict(window_size='--window', window_overlap='--overlap',
+                  short_side='--short-side', pred_score_thr='--pred-score-thr',
+                  score_thr='--score-thr', topk='--topk')
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Bad flags end in one ``error:`` line and exit 2, as bad input does
+    everywhere else in the tools."""
+
+    def error(self, message):
+        self.exit(2, f'error: {message} (see --help)\n')
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = OneLineParser(description=__doc__.splitlines()[0])
     parser.add_argument('input', help='video file or folder of frames')
-    parser.add_argument('config', help='VideoCutLER config file')
+    parser.add_argument('config',
+                        help='VideoCutLER config file or vcl_mm:: name')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument('--device', default=None,
                         help='cpu, cuda or cuda:N (default: cuda if '
                         'available, else cpu)')
+    parser.add_argument('--pred-score-thr', type=float,
+                        default=DEFAULT_PRED_SCORE_THR,
+                        help='draw the tracks scoring at least this in the '
+                        'overlay (default: mmdet visualizers\' '
+                        f'{DEFAULT_PRED_SCORE_THR}); masks and tracks.json '
+                        'keep every track')
     parser.add_argument('--score-thr', type=float, default=None,
-                        help='drop tracks scoring below this')
+                        help='drop tracks scoring below this from every '
+                        'output (the model\'s test_cfg.score_thr; config: '
+                        'none)')
     parser.add_argument('--topk', type=int, default=None,
                         help='keep at most this many tracks (config: 10)')
-    parser.add_argument('--window', type=int, default=30,
+    parser.add_argument('--window', type=int, default=DEFAULT_WINDOW,
                         help='frames per forward pass (memory bound)')
-    parser.add_argument('--overlap', type=int, default=4,
-                        help='frames shared by consecutive windows')
+    parser.add_argument('--overlap', type=int, default=None,
+                        help='frames shared by consecutive windows (default: '
+                        f'{DEFAULT_OVERLAP}, at most --window - 1)')
     parser.add_argument('--linker', choices=('mask_iou', 'query_embed'),
                         default=DEFAULT_LINKER,
                         help='how windows are linked into tracks: soft mask '
@@ -51,104 +71,52 @@ def parse_args(argv=None):
                         'the decoder query embeddings (MinVIS) '
                         f'(default: {DEFAULT_LINKER}, see '
                         'benchmarks/linking_bench.py)')
-    parser.add_argument('--short-side', type=int, default=360,
-                        help='test resolution (paper: 360)')
+    parser.add_argument('--short-side', type=int, default=None,
+                        help='test resolution (default: the config\'s test '
+                        'pipeline, 360 in the paper)')
     return parser.parse_args(argv)
 
 
-class OverlayWriter:
-    """An H.264 mp4 written frame by frame (imageio-ffmpeg's ffmpeg)."""
-
-    def __init__(self, path, width, height, fps):
-        import imageio_ffmpeg
-        # even sizes for yuv420p
-        self.size = (width - width % 2, height - height % 2)
-        self._gen = imageio_ffmpeg.write_frames(
-            path, self.size, fps=fps, codec='libx264', pix_fmt_out='yuv420p',
-            macro_block_size=2, ffmpeg_log_level='error')
-        self._gen.send(None)
-
-    def write(self, frame):
-        self._gen.send(
-            np.ascontiguousarray(frame[:self.size[1], :self.size[0]]))
-
-    def close(self):
-        self._gen.close()
-
-
 def run(args):
-    import torch
-
-    from vcl_mm.apis.inference import init_video_model, track_video
-    from vcl_mm.apis.video_io import VideoSource
-    from vcl_mm.evaluation.track_results import (encode_masks,
-                                                 paint_proposals,
-                                                 write_davis_png)
+    from vcl_mm.apis.video_inferencer import VideoInferencer, resolve_device
     from vcl_mm.utils import require_writable
-    from vcl_mm.visualization import draw_tracks
+    check_options(args.window, args.overlap, args.short_side,
+                  args.pred_score_thr, args.score_thr, args.topk,
+                  names=FLAG_NAMES)
     require_writable(
         osp.join(args.out, 'tracks.json'), 'demo output', 'pass another --out')
-    device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
-    source = VideoSource(args.input)
-    test_cfg = dict(window_size=args.window, window_overlap=args.overlap,
+    device = resolve_device(args.device, '--device')
+    overlap = min(DEFAULT_OVERLAP, args.window - 1) \
+        if args.overlap is None else args.overlap
+    test_cfg = dict(window_size=args.window, window_overlap=overlap,
                     linker=args.linker)
     if args.score_thr is not None:
         test_cfg['score_thr'] = args.score_thr
     if args.topk is not None:
         test_cfg['topk'] = args.topk
-    model, _ = init_video_model(args.config, args.checkpoint, device,
-                                cfg_options=dict(model=dict(
-                                    test_cfg=test_cfg)))
-    print(f'{args.input}: {len(source)} frames, {source.width}x'
-          f'{source.height}, {source.fps:.1f} fps; device {device}')
-    start = time.time()
-    store, rows, _, scores = track_video(model, source, args.window,
-                                         args.overlap, args.short_side,
-                                         linker=args.linker)
-    infer_s = time.time() - start
-    rows = [int(r) for r in rows]
-    scores = [float(s) for s in scores]
-    # ids 1..K by descending score (the selection is already sorted)
-    order = np.argsort(-np.asarray(scores), kind='stable')
-    rows = [rows[k] for k in order]
-    scores = [scores[k] for k in order]
-    ids = list(range(1, len(rows) + 1))
-
-    os.makedirs(osp.join(args.out, 'masks'), exist_ok=True)
-    writer = OverlayWriter(osp.join(args.out, 'overlay.mp4'), source.width,
-                           source.height, source.fps)
-    segmentations = [[] for _ in ids]
-    frames_present = [0] * len(ids)
-    source_again = VideoSource(args.input)  # second, sequential pass
-    shape = (source.height, source.width)
-    for t in tqdm(range(len(source)), desc='writing', unit='frame'):
-        frame = source_again.read(t, t + 1)[0]
-        masks = store.frame(t, rows) if rows else np.zeros(
-            (0, ) + shape, bool)
-        write_davis_png(
-            osp.join(args.out, 'masks', f'{source.frame_names[t]}.png'),
-            paint_proposals(masks, ids[:255], shape))
-        writer.write(draw_tracks(frame, masks, ids, scores))
-        for k, rle in enumerate(encode_masks(masks)):
-            present = masks[k].any()
-            segmentations[k].append(rle if present else None)
-            frames_present[k] += int(present)
-    writer.close()
-    source.close()
-    source_again.close()
-    tracks = [
-        dict(id=i, score=s, segmentations=seg)
-        for i, s, seg in zip(ids, scores, segmentations)
-    ]
-    with open(osp.join(args.out, 'tracks.json'), 'w') as f:
-        json.dump(
-            dict(input=args.input, num_frames=len(source),
-                 frame_names=source.frame_names, height=source.height,
-                 width=source.width, tracks=tracks), f)
-    print(f'{len(tracks)} tracks in {infer_s:.1f} s of inference '
-          f'({len(source) / max(infer_s, 1e-9):.1f} frames/s):')
-    for i, s, n in zip(ids, scores, frames_present):
-        print(f'  track {i:2d}  score {s:.3f}  in {n}/{len(source)} frames')
+    inferencer = VideoInferencer(args.config, args.checkpoint, device,
+                                 cfg_options=dict(model=dict(
+                                     test_cfg=test_cfg)))
+    result = inferencer(args.input, args.out,
+                        pred_score_thr=args.pred_score_thr,
+                        window_size=args.window,
+                        window_overlap=overlap,
+                        short_side=args.short_side, linker=args.linker)
+    num, tracks = result['num_frames'], result['tracks']
+    print(f'{args.input}: {num} frames, {result["width"]}x'
+          f'{result["height"]}; device {device}')
+    print(f'{len(tracks)} tracks in {result["infer_seconds"]:.1f} s of '
+          f'inference ({num / max(result["infer_seconds"], 1e-9):.1f} '
+          'frames/s):')
+    for tr in tracks:
+        present = sum(s is not None for s in tr['segmentations'])
+        drawn = 'drawn' if tr['id'] in result['drawn'] else \
+            f'not drawn (< {args.pred_score_thr})'
+        print(f'  track {tr["id"]:2d}  score {tr["score"]:.3f}  in '
+              f'{present}/{num} frames  {drawn}')
+    if tracks and not result['drawn']:
+        print(f'no track scores {args.pred_score_thr} or more: the overlay '
+              'shows none (lower --pred-score-thr to see them)')
     print(f'wrote {args.out}/overlay.mp4, {args.out}/masks/*.png, '
           f'{args.out}/tracks.json')
     return tracks

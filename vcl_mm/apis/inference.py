@@ -1,38 +1,97 @@
 """Build a VideoCutLER model from a config and track a whole video with it.
 
 :func:`track_video` streams a :class:`~vcl_mm.apis.video_io.VideoSource`
-through the model's windowed inference: frames are decoded and normalised
-one window at a time, and track masks wait as compressed RLE, so memory
-stays flat however long the video is.
+through the model's windowed inference: frames are decoded, resized and
+normalised one window at a time, and track masks wait as compressed RLE, so
+memory stays flat however long the video is.
+
+The streaming input is the test pipeline's, tensor for tensor: each frame
+goes through the ``Resize`` step of the config's test pipeline
+(:func:`resize_from_test_pipeline`: the same transform built from the same
+config) and then the model's own data preprocessor, as a test-pipeline
+sample does.
 """
+import copy
+import os.path as osp
+
 import numpy as np
 import torch
-import torch.nn.functional as F
 from mmdet.structures import DetDataSample, TrackDataSample
 from tqdm import tqdm
 
 from vcl_mm.utils import InputError, require_file
+
+#: the official test input (short side 360, long side <= 1333, detectron2's
+#: PIL bilinear test resize), streamed for configs that carry no test
+#: pipeline (the training recipes), as the official demo resizes with the
+#: training config's ``INPUT.MIN_SIZE_TEST`` / ``MAX_SIZE_TEST``
+OFFICIAL_TEST_INPUT = '_base_/datasets/video_test.py'
+
+# test-pipeline steps the streaming path reproduces: frames are read as
+# stored (VideoSource, no EXIF rotation) and packed; annotations are not
+# needed; anything else would change the pixels and is refused
+_READ_STEPS = ('LoadImageFromFile', 'LoadTrackAnnotations',
+               'LoadAnnotations', 'PackTrackInputs', 'PackDetInputs')
+
+
+def load_video_config(config, cfg_options=None):
+    """The config of a video model, from a file, a package name or a Config.
+
+    Args:
+        config (str | mmengine.Config): a config file, a package config name
+            resolved by mmengine (``'vcl_mm::videocutler/...'``, the
+            ``package::path`` form of ``mmengine.hub.get_config``), or a
+            loaded config (copied, not changed).
+        cfg_options (dict, optional): config overrides.
+
+    Returns:
+        mmengine.Config
+    """
+    from mmengine.config import Config
+
+    from vcl_mm.utils.launch import load_config
+    if isinstance(config, Config):
+        cfg = copy.deepcopy(config)
+    elif isinstance(config, str) and '::' in config and \
+            not osp.isfile(config):
+        from mmengine.hub import get_config
+        try:
+            cfg = get_config(config)
+        except (AssertionError, FileNotFoundError, ImportError,
+                ValueError) as err:
+            raise InputError(
+                f'config {config} cannot be resolved ({err}); pass a config '
+                'file or a package config such as '
+                'vcl_mm::videocutler/eval_ytvis2019_train.py') from None
+    else:
+        return load_config(config, cfg_options)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
 
 
 def init_video_model(config, checkpoint, device='cpu', cfg_options=None):
     """A ``VideoCutLER`` model in eval mode with weights loaded.
 
     Args:
-        config (str): config file (its ``model`` must be ``VideoCutLER``).
+        config (str | mmengine.Config): config file, package config name
+            (``'vcl_mm::...'``) or config (:func:`load_video_config`); its
+            ``model`` must be ``VideoCutLER``.
         checkpoint (str): checkpoint file.
         device (str): ``'cpu'``, ``'cuda'``, ``'cuda:1'`` ...
         cfg_options (dict, optional): config overrides.
 
     Returns:
-        tuple: the model and the loaded config.
+        tuple: the model and the loaded config. The model keeps the config
+        as ``model.cfg`` (as mmdet's ``init_detector``): :func:`track_video`
+        takes its test input from it.
     """
     from mmdet.registry import MODELS
 
     from vcl_mm.utils import register_all_modules, register_checkpoint_loader
-    from vcl_mm.utils.launch import load_config
     register_all_modules(init_default_scope=True)
     register_checkpoint_loader()
-    cfg = load_config(config, cfg_options)
+    cfg = load_video_config(config, cfg_options)
     require_file(checkpoint, 'checkpoint',
                  'train one with tools/train.py or convert released weights '
                  'with tools/model_converters/')
@@ -41,6 +100,7 @@ def init_video_model(config, checkpoint, device='cpu', cfg_options=None):
                          "the video demo needs 'VideoCutLER'")
     model = MODELS.build(cfg.model)
     load_weights_strictly(model, checkpoint, f'model of {config}')
+    model.cfg = cfg
     return model.to(device).eval(), cfg
 
 
@@ -95,38 +155,149 @@ def load_weights_strictly(model, checkpoint, what='model', before_load=None):
     return ckpt
 
 
+def _step_type(step):
+    """A pipeline step's type without a scope prefix (``mmdet.Resize``)."""
+    kind = step.get('type')
+    return kind.split('.')[-1] if isinstance(kind, str) else \
+        getattr(kind, '__name__', str(kind))
+
+
+def _frame_steps(pipeline):
+    """The per-frame steps of a pipeline, through ``TransformBroadcaster``
+    (a video test pipeline applies its frame steps to every frame)."""
+    for step in pipeline or []:
+        if _step_type(step) == 'TransformBroadcaster':
+            yield from _frame_steps(step.get('transforms'))
+        else:
+            yield step
+
+
+def _config_test_pipeline(cfg):
+    """The test pipeline of a config, or None where it has none."""
+    loader = cfg.get('test_dataloader') or {}
+    dataset = loader.get('dataset') or {}
+    while 'pipeline' not in dataset and isinstance(
+            dataset.get('dataset'), dict):
+        dataset = dataset['dataset']  # through dataset wrappers
+    return dataset.get('pipeline') or cfg.get('test_pipeline')
+
+
+def _official_test_pipeline():
+    """The official test input's frame steps (:data:`OFFICIAL_TEST_INPUT`)
+    through mmengine's ``vcl_mm::`` resolution, or from this checkout's
+    ``configs/`` where the package ships none."""
+    from mmengine.config import Config
+    try:
+        from mmengine.hub import get_config
+        cfg = get_config(f'vcl_mm::{OFFICIAL_TEST_INPUT}')
+    except (AssertionError, FileNotFoundError, ImportError, ValueError):
+        import vcl_mm
+        path = osp.join(osp.dirname(osp.dirname(vcl_mm.__file__)),
+                        'configs', OFFICIAL_TEST_INPUT)
+        require_file(path, 'official test input config',
+                     'reinstall vcl_mm with its configs')
+        cfg = Config.fromfile(path)
+    return [cfg.test_frame_steps]
+
+
+def resize_from_test_pipeline(cfg, short_side=None):
+    """The ``Resize`` step of a config's video test pipeline.
+
+    Streaming applies this very transform, so the demo, :func:`track_video`
+    and self-training see the pixels ``tools/test.py`` sees. A config
+    without a test pipeline (a training recipe) streams the official test
+    input (:data:`OFFICIAL_TEST_INPUT`).
+
+    Args:
+        cfg (mmengine.Config): the model's config.
+        short_side (int, optional): replaces the short side of the step's
+            ``scale`` (its long-side cap stays); None keeps the config's.
+
+    Returns:
+        tuple: the ``Resize`` config (dict) and where it came from (str).
+
+    Raises:
+        InputError: the test pipeline has no ``Resize``, several, or a step
+            that changes pixels which streaming does not apply, or
+            ``short_side`` does not fit the step.
+    """
+    pipeline = _config_test_pipeline(cfg)
+    where = 'the test pipeline of the config'
+    if not pipeline:
+        pipeline = _official_test_pipeline()
+        where = (f'the official test input ({OFFICIAL_TEST_INPUT}; the '
+                 'config has no test pipeline)')
+    resizes = []
+    for step in _frame_steps(pipeline):
+        kind = _step_type(step)
+        if kind == 'Resize':
+            resizes.append(dict(step))
+        elif kind not in _READ_STEPS:
+            raise InputError(
+                f'{where} has a {kind} step, which streaming inference does '
+                f'not apply (it reads frames, then applies {where}\'s '
+                'Resize and the model\'s data preprocessor); test such a '
+                'config with tools/test.py')
+    if len(resizes) != 1:
+        raise InputError(
+            f'{where} has {len(resizes)} Resize steps; streaming inference '
+            'needs exactly one (short side and long-side cap of the frames)')
+    resize = resizes[0]
+    if short_side is not None:
+        if not isinstance(resize.get('scale'), (tuple, list)) or \
+                not resize.get('keep_ratio'):
+            raise InputError(
+                f'short side {short_side} cannot be applied: the Resize of '
+                f'{where} is {resize} (needs keep_ratio=True and a '
+                '(long, short) scale)')
+        long_cap = max(resize['scale'])
+        if not 0 < short_side <= long_cap:
+            raise InputError(
+                f'short side {short_side} must be in [1, {long_cap}] (the '
+                f'long-side cap of {where})')
+        resize['scale'] = (long_cap, int(short_side))
+        where += f', short side {short_side}'
+    return resize, where
+
+
 class WindowFrames:
     """The frames of a video as the model's input, decoded on demand.
 
-    Indexing with a slice ``[start:end]`` reads, resizes (short side
-    ``short_side``, long side at most ``max_long``), normalises and pads
-    (to the data preprocessor's size divisor) those frames only.
+    Indexing with a slice ``[start:end]`` reads those frames only and
+    turns them into what the test pipeline and the model's data
+    preprocessor make of the same frames: the test pipeline's ``Resize``
+    (:func:`resize_from_test_pipeline`) on each frame (in BGR, as
+    ``LoadImageFromFile`` gives it), then ``model.data_preprocessor``
+    (channel order, normalisation, padding).
 
     Args:
-        source (VideoSource): the video.
-        model (VideoCutLER): its ``data_preprocessor`` gives mean, std and
-            padding.
-        short_side (int): test resolution (360 in the paper).
-        max_long (int): cap of the long side.
+        source (VideoSource): the video (RGB frames).
+        model (VideoCutLER): its ``data_preprocessor`` runs on each window.
+        resize (dict): the ``Resize`` transform config.
         progress (callable, optional): called with the number of frames
             each read adds (e.g. a tqdm bar's ``update``).
     """
 
-    def __init__(self, source, model, short_side=360, max_long=1333,
-                 progress=None):
+    def __init__(self, source, model, resize, progress=None):
+        from mmdet.registry import TRANSFORMS
         self.source = source
         self.progress = progress
-        pre = model.data_preprocessor
-        self.mean = pre.mean.view(1, 3, 1, 1)
-        self.std = pre.std.view(1, 3, 1, 1)
-        self.device = self.mean.device
-        divisor = pre.pad_size_divisor
+        self.preprocessor = model.data_preprocessor
+        self.resize = TRANSFORMS.build(copy.deepcopy(resize))
         h, w = source.height, source.width
-        scale = min(short_side / min(h, w), max_long / max(h, w))
-        self.img_shape = (int(round(h * scale)), int(round(w * scale)))
+        probe = self._resize_one(np.zeros((h, w, 3), np.uint8))
+        self.img_shape = tuple(probe['img_shape'][:2])
+        divisor = self.preprocessor.pad_size_divisor
         self.pad_shape = tuple(
-            int(np.ceil(s / divisor) * divisor) for s in self.img_shape)
-        self.scale_factor = (self.img_shape[1] / w, self.img_shape[0] / h)
+            int(np.ceil(s / divisor) * divisor) if divisor > 1 else s
+            for s in self.img_shape)
+        sx, sy = probe['scale_factor']
+        self.scale_factor = (float(sx), float(sy))
+
+    def _resize_one(self, frame):
+        h, w = frame.shape[:2]
+        return self.resize(dict(img=frame, img_shape=(h, w),
+                                ori_shape=(h, w)))
 
     def __len__(self):
         return len(self.source)
@@ -135,16 +306,17 @@ class WindowFrames:
         if not isinstance(span, slice) or span.step not in (None, 1):
             raise TypeError('WindowFrames supports [start:end] only')
         start, end, _ = span.indices(len(self))
-        frames = np.stack(self.source.read(start, end))  # RGB
+        frames = self.source.read(start, end)  # RGB
         if self.progress is not None:
             self.progress(len(frames))
-        x = torch.from_numpy(frames).to(self.device).permute(0, 3, 1, 2)
-        x = F.interpolate(x.float(), size=self.img_shape, mode='bilinear',
-                          align_corners=False)
-        x = (x - self.mean) / self.std
-        pad_h = self.pad_shape[0] - self.img_shape[0]
-        pad_w = self.pad_shape[1] - self.img_shape[1]
-        return F.pad(x, (0, pad_w, 0, pad_h))
+        # BGR, as LoadImageFromFile: the preprocessor converts it
+        resized = np.stack([
+            self._resize_one(np.ascontiguousarray(f[..., ::-1]))['img']
+            for f in frames
+        ])
+        x = torch.from_numpy(resized).permute(0, 3, 1, 2)
+        return self.preprocessor(dict(inputs=[x], data_samples=None),
+                                 False)['inputs'][0]
 
     def metainfo(self):
         """The per-frame meta the model's upsampling needs."""
@@ -158,7 +330,7 @@ class WindowFrames:
 
 @torch.no_grad()
 def track_video(model, source, window_size=30, window_overlap=4,
-                short_side=360, linker=None):
+                short_side=None, linker=None, cfg=None, progress=True):
     """Track every object of a video in bounded memory.
 
     Args:
@@ -166,11 +338,15 @@ def track_video(model, source, window_size=30, window_overlap=4,
         source (VideoSource): the video (at least 2 frames).
         window_size (int): frames per forward pass.
         window_overlap (int): frames shared by consecutive windows.
-        short_side (int): test resolution.
+        short_side (int, optional): test resolution; None: the config's
+            test pipeline (:func:`resize_from_test_pipeline`).
         linker (str, optional): how windows are linked into tracks:
             ``'mask_iou'`` (soft mask IoU on the shared frames) or
             ``'query_embed'`` (cosine similarity of the decoder's query
             embeddings, MinVIS); None = the model's ``test_cfg.linker``.
+        cfg (mmengine.Config, optional): the model's config; None:
+            ``model.cfg`` (set by :func:`init_video_model`).
+        progress (bool): show a progress bar.
 
     Returns:
         tuple: a ``FrameMaskStore`` (compressed masks at the original size),
@@ -182,9 +358,16 @@ def track_video(model, source, window_size=30, window_overlap=4,
             f'{source.path} has {len(source)} frame: VideoCutLER tracks '
             'objects over time and needs a video of at least 2 frames '
             '(for a single image use MaskCut, tools/maskcut.py)')
+    cfg = cfg if cfg is not None else getattr(model, 'cfg', None)
+    if cfg is None:
+        raise ValueError('track_video needs the model\'s config for its '
+                         'test input: build the model with init_video_model '
+                         'or pass cfg=')
+    resize, _ = resize_from_test_pipeline(cfg, short_side)
     window = max(2, min(window_size, len(source)))
-    with tqdm(total=len(source), desc='tracking', unit='frame') as bar:
-        frames = WindowFrames(source, model, short_side, progress=bar.update)
+    with tqdm(total=len(source), desc='tracking', unit='frame',
+              disable=not progress) as bar:
+        frames = WindowFrames(source, model, resize, progress=bar.update)
         video = TrackDataSample()
         video.video_data_samples = [
             DetDataSample(metainfo=frames.metainfo())
