@@ -229,3 +229,27 @@ def test_copy_paste_pixels_do_not_depend_on_the_image_dtype():
     assert outs[0].dtype == np.uint8
     np.testing.assert_array_equal(outs[0], outs[1])
 
+
+def test_polygon_variant_fills_holes_and_is_a_config_switch():
+    """Upstream's image stage reads polygons: the variant config rounds the
+    pseudo-masks through their outer contours (a hole is filled; the
+    recipe keeps it)."""
+    donut = np.zeros((1, 40, 40), np.uint8)
+    donut[0, 5:35, 5:35] = 1
+    donut[0, 15:25, 15:25] = 0
+    res = TRANSFORMS.build(dict(type='MasksAsPolygons'))(
+        results_of(textured(40, 40), donut))
+    filled = res['gt_masks'].masks[0]
+    assert filled[15:25, 15:25].all() and filled[:5].sum() == 0
+    assert abs(int(filled.sum()) - 30 * 30) <= 4 * 30
+    base = Config.fromfile(osp.join(
+        REPO_ROOT, 'configs', 'cutler',
+        'cutler_mask2former_r50_8xb2-lsj-160k_imagenet.py'))
+    variant = Config.fromfile(osp.join(
+        REPO_ROOT, 'configs', 'cutler',
+        'cutler_mask2former_r50_8xb2-lsj-160k_imagenet_polygon.py'))
+    types = [t['type'] for t in
+             variant.train_dataloader.dataset.dataset.pipeline]
+    assert 'MasksAsPolygons' not in str(base.train_dataloader)
+    assert types.index('MasksAsPolygons') == \
+        types.index('FilterAnnotations') - 1

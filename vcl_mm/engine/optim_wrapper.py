@@ -10,7 +10,11 @@ from mmdet.registry import OPTIM_WRAPPERS
 from vcl_mm.utils import InputError
 
 
-@OPTIM_WRAPPERS.register_module()
+
+# Also registered as 'AmpOptimWrapper': that is what mmdet's
+# `tools/train.py --amp` asks for, and in the vcl_mm scope it must be this.
+@OPTIM_WRAPPERS.register_module(
+    name=['DeviceAmpOptimWrapper', 'AmpOptimWrapper'])
 class DeviceAmpOptimWrapper(AmpOptimWrapper):
     """AMP that also runs on CPU (mmengine's ``AmpOptimWrapper`` asserts a GPU).
 

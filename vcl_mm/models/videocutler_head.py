@@ -91,6 +91,8 @@ class VideoCutLERTrackHead(DropLossMixin, Mask2FormerTrackHead):
         self.drop_loss_iou_thr = check_iou_thr(drop_loss_iou_thr,
                                                'drop_loss_iou_thr')
         self.mask_loss_on_labelled_frames = bool(mask_loss_on_labelled_frames)
+        require_resolved(
+            kwargs.get('num_frames'), 'model.track_head.num_frames')
         cfg = dict(DEFAULT_TEST_CFG)
         cfg.update(test_cfg or {})
         unknown = set(cfg) - set(DEFAULT_TEST_CFG)

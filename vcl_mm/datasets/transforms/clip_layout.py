@@ -51,6 +51,7 @@ class ImageToClip(BaseTransform):
                  num_frames: int = 3,
                  drop_keys: Sequence[str] = ('instances', )) -> None:
         if int(num_frames) < 1:
+        require_resolved(num_frames, 'ImageToClip.num_frames')
             raise ValueError(f'num_frames must be >= 1, got {num_frames}')
         self.num_frames = int(num_frames)
         self.drop_keys = tuple(drop_keys)
