@@ -1,4 +1,9 @@
-"""Evaluate a checkpoint with MMEngine's runner.
+"""Evaluate a checkpoint: mmdet's ``tools/test.py`` with one-line errors.
+
+Everything else (strict checkpoint loading, CPU/gloo distributed start,
+data-path checks) comes from the config's runner
+(:class:`vcl_mm.engine.DeviceAwareRunner`), so mmdet's own
+``tools/test.py`` does the same.
 
 Examples::
 
@@ -38,55 +43,31 @@ def parse_args(argv=None):
 
 
 def build_test_cfg(args):
-    """The runner config for ``args`` (validated, adapted to the device)."""
-    from vcl_mm.utils import InputError
-    from vcl_mm.utils.launch import (adapt_to_device, check_data_paths,
-                                     load_config)
+    """The runner config for ``args``, as mmdet's ``tools/test.py`` makes
+    it."""
+    from vcl_mm.utils import InputError, require_file
+    from vcl_mm.utils.launch import load_config
     cfg = load_config(args.config, args.cfg_options)
-    if not osp.isfile(args.checkpoint):
-        raise InputError(f'checkpoint not found: {args.checkpoint} (train '
-                         'with tools/train.py or convert released weights '
-                         'with tools/model_converters/)')
+    require_file(args.checkpoint, 'checkpoint',
+                 'train with tools/train.py or convert released weights with '
+                 'tools/model_converters/')
     if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
         raise InputError(f'--out must be a .pkl file, got {args.out}')
     cfg.launcher = args.launcher
-    # the checkpoint is read once, strictly, by main(): mmengine's
-    # load_from would read it a second time and load it non-strictly
-    cfg.load_from = None
-    cfg.resume = False
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
-    adapt_to_device(cfg)
-    # Training-only parts are not needed (and their data may be absent).
-    for key in ('train_dataloader', 'train_cfg', 'optim_wrapper',
-                'param_scheduler', 'val_dataloader', 'val_cfg',
-                'val_evaluator'):
-        cfg[key] = None
-    if cfg.get('test_dataloader') is None or cfg.get(
-            'test_evaluator') is None:
-        raise InputError(f'{args.config} defines no test_dataloader and '
-                         'test_evaluator; use an evaluation config')
+    cfg.load_from = args.checkpoint
+    cfg.resume = False
     if args.show_dir:
         vis = cfg.default_hooks.get('visualization')
         if vis is None:
             raise InputError('--show-dir needs default_hooks.visualization '
                              'in the config')
-        if vis.get('type') == 'TrackVisualizationHook':
-            try:
-                import seaborn  # noqa: F401
-            except ImportError:
-                raise InputError(
-                    '--show-dir draws with mmdet\'s TrackLocalVisualizer, '
-                    'whose track colours need seaborn (not a vcl_mm '
-                    "dependency): pip install seaborn 'pandas<2.3' (pandas "
-                    '>= 3 needs numpy 2, which mmdet 3.3 cannot use); or '
-                    'draw tracks with tools/demo/video_demo.py') from None
         vis['draw'] = True
         vis['test_out_dir'] = args.show_dir
-    check_data_paths(cfg, loaders=('test_dataloader', ))
     return cfg
 
 
@@ -97,29 +78,10 @@ def main(argv=None):
 
     @cli_main
     def run():
-        from vcl_mm.utils import (register_all_modules,
-                                  register_checkpoint_loader)
-        register_all_modules()
-        # mmengine 0.10.7 cannot load checkpoints under torch >= 2.6
-        # without it (vcl_mm/utils/checkpoint.py)
-        register_checkpoint_loader()
         from mmengine.evaluator import DumpResults
 
-        from vcl_mm.apis.inference import load_weights_strictly
         from vcl_mm.utils.launch import build_runner
         runner = build_runner(build_test_cfg(args))
-        # mmengine loads load_from non-strictly (a checkpoint of another
-        # model would be evaluated with random weights): load it here
-        # instead, once, refusing a mismatch; the hooks and the log line are
-        # those of mmengine's Runner.load_checkpoint
-        model = getattr(runner.model, 'module', runner.model)
-        load_weights_strictly(
-            model,
-            args.checkpoint,
-            f'model of {args.config}',
-            before_load=lambda ckpt: runner.call_hook(
-                'after_load_checkpoint', checkpoint=ckpt))
-        runner.logger.info(f'Load checkpoint from {args.checkpoint}')
         if args.out is not None:
             runner.test_evaluator.metrics.append(
                 DumpResults(out_file_path=args.out))

@@ -1,4 +1,9 @@
-"""Train a vcl_mm model with MMEngine's runner.
+"""Train a vcl_mm model: mmdet's ``tools/train.py`` with one-line errors.
+
+Everything else (device-aware ``--amp``, CPU/gloo distributed start, strict
+and resumable checkpoints, data-path checks) comes from the config's runner
+(:class:`vcl_mm.engine.DeviceAwareRunner`), so mmdet's own ``tools/train.py``
+does the same.
 
 Examples::
 
@@ -49,34 +54,11 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def check_resumable(path):
-    """Raise ``InputError`` unless ``path`` is a training checkpoint that
-    mmengine can resume from (optimizer state, epoch and iteration besides
-    the weights); a weights-only file can only start a new training."""
-    from vcl_mm.utils import InputError, load_local_checkpoint
-    ckpt = load_local_checkpoint(path, map_location='cpu')
-    meta = ckpt.get('meta') if isinstance(ckpt, dict) else None
-    lacking = [
-        what for what, ok in (
-            ('optimizer state',
-             isinstance(ckpt, dict) and 'optimizer' in ckpt),
-            ('epoch/iteration',
-             isinstance(meta, dict) and 'epoch' in meta and 'iter' in meta))
-        if not ok
-    ]
-    if lacking:
-        raise InputError(
-            f'{path} cannot resume a training (it has no '
-            f'{", ".join(lacking)}; resuming needs a checkpoint that '
-            'tools/train.py saved); to start a new training from its '
-            f'weights, drop --resume and pass --cfg-options load_from={path}')
-
-
 def build_train_cfg(args):
-    """The runner config for ``args`` (validated, adapted to the device)."""
-    from vcl_mm.utils import InputError
-    from vcl_mm.utils.launch import (adapt_to_device, check_data_paths,
-                                     load_config)
+    """The runner config for ``args``, as mmdet's ``tools/train.py`` makes
+    it."""
+    from vcl_mm.utils import InputError, require_file
+    from vcl_mm.utils.launch import load_config
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
     if args.work_dir is not None:
@@ -84,7 +66,10 @@ def build_train_cfg(args):
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
-    adapt_to_device(cfg, amp=args.amp)
+    if args.amp:
+        # in the vcl_mm scope this is the device-aware wrapper
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg:
             raise InputError(f'{args.config} has no auto_scale_lr settings; '
@@ -94,17 +79,9 @@ def build_train_cfg(args):
         cfg.resume = True
         cfg.load_from = None
     elif args.resume is not None:
-        if not osp.isfile(args.resume):
-            raise InputError(f'checkpoint to resume from not found: '
-                             f'{args.resume}')
-        check_resumable(args.resume)
+        require_file(args.resume, 'checkpoint to resume from')
         cfg.resume = True
         cfg.load_from = args.resume
-    if cfg.get('load_from') and not cfg.get('resume') and not osp.isfile(
-            cfg.load_from) and '://' not in cfg.load_from:
-        raise InputError(f'load_from checkpoint not found: {cfg.load_from} '
-                         '(fix load_from in the config or --cfg-options)')
-    check_data_paths(cfg, loaders=('train_dataloader', 'val_dataloader'))
     return cfg
 
 
@@ -115,12 +92,6 @@ def main(argv=None):
 
     @cli_main
     def run():
-        from vcl_mm.utils import (register_all_modules,
-                                  register_checkpoint_loader)
-        register_all_modules()
-        # mmengine 0.10.7 cannot resume under torch >= 2.6 without it
-        # (vcl_mm/utils/checkpoint.py)
-        register_checkpoint_loader()
         from vcl_mm.utils.launch import build_runner
         build_runner(build_train_cfg(args)).train()
 

@@ -9,7 +9,7 @@ _base_ = [
     '../_base_/datasets/generated_images_overrides.py'
 ]
 
-data_root = _base_.toy_images.data_root
+data_root = 'data/generated_images/'
 image_size = (128, 128)
 model = dict(
     data_preprocessor=dict(batch_augments=[

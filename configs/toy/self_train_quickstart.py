@@ -23,7 +23,7 @@ pseudo_frame_steps = [
 # enough)
 pseudo_clip_pipeline = [
     dict(t, frame_range=pseudo_frame_range)
-    if t['type'] == 'UniformRefFrameSample' else
+    if t['type'] == 'UniformClipSample' else
     dict(t, transforms=pseudo_frame_steps)
     if t['type'] == 'TransformBroadcaster' else t
     for t in _base_.pseudo_clip_pipeline

@@ -10,7 +10,7 @@ _base_ = [
 ]
 
 load_from = None
-data_root = _base_.toy_images.data_root
+data_root = 'data/generated_images/'
 model = dict(
     backbone=_base_.tiny_backbone,
     track_head=dict(_base_.tiny_head, train_cfg=dict(num_points=1024)))

@@ -21,11 +21,6 @@ _base_ = '../_base_/datasets/imagecut2video.py'
 # panoptic_head.* keys to track_head.* when loading.
 load_from = 'checkpoints/cutler_mask2former_r50_imagenet.pth'
 
-model = dict(
-    track_head=dict(
-        # must equal the frames per clip of the dataset base
-        num_frames={{_base_.num_frames}}))
-
 optim_wrapper = dict(type='DeviceAmpOptimWrapper')
 
 # Evaluation (zero-shot on YouTube-VIS / DAVIS) lives in the eval configs;

@@ -14,6 +14,7 @@ from vcl_mm.utils import register_all_modules
 from mmengine.structures import InstanceData
 from vcl_mm.utils import InputError, register_checkpoint_loader
 from vcl_mm.testing.runners import REPO_ROOT
+from vcl_mm.utils.launch import load_config
 
 ROOT = REPO_ROOT
 SMOKE = osp.join(ROOT, 'configs', 'toy', 'video_smoke_generated.py')
@@ -23,7 +24,7 @@ register_checkpoint_loader()  # what tools/train.py and tools/test.py do
 
 
 def tiny_model():
-    cfg = Config.fromfile(SMOKE)
+    cfg = load_config(SMOKE)
     return MODELS.build(cfg.model), cfg
 
 
@@ -149,10 +150,9 @@ def test_vcl_mm_config_can_inherit_an_mmdet_config(tmp_path):
     cfg_file.write_text(
         "_base_ = 'mmdet::mask2former_vis/"
         "mask2former_r50_8xb2-8e_youtubevis2019.py'\n"
-        "custom_imports = dict(imports=['vcl_mm'], "
-        "allow_failed_imports=False)\n"
         "model = dict(track_head=dict(num_classes=1))\n"
-        "optim_wrapper = dict(type='DeviceAmpOptimWrapper')\n")
+        # a config in mmdet's scope names vcl_mm's parts with the prefix
+        "optim_wrapper = dict(type='vcl_mm.DeviceAmpOptimWrapper')\n")
     cfg = Config.fromfile(str(cfg_file))
     assert cfg.model.type == 'Mask2FormerVideo'
     assert cfg.model.track_head.num_classes == 1
@@ -166,9 +166,11 @@ def test_video_model_is_mmdets_mask2former_vis_with_our_overrides(tmp_path):
     cfg_file.write_text("_base_ = 'mmdet::mask2former_vis/"
                         "mask2former_r50_8xb2-8e_youtubevis2019.py'\n")
     theirs = Config.fromfile(str(cfg_file)).model.to_dict()
-    ours = Config.fromfile(
+    ours = load_config(
         osp.join(ROOT, 'configs', '_base_', 'models',
                  'video_mask2former_r50.py')).model.to_dict()
+    # built in our scope, which finds mmdet's parts through its parent
+    assert (ours.pop('_scope_'), theirs.pop('_scope_')) == ('vcl_mm', 'mmdet')
     head, their_head = ours.pop('track_head'), theirs.pop('track_head')
     assert ours['backbone'].pop('init_cfg') is None
     their_backbone_init = theirs['backbone'].pop('init_cfg')
@@ -215,17 +217,41 @@ def test_import_vcl_mm_is_light_and_patches_nothing():
     assert done.returncode == 0, done.stderr
 
 
-def test_configs_register_what_register_all_modules_registers():
-    from vcl_mm.utils import REGISTERING_MODULES
-    cfg = Config.fromfile(
-        osp.join(ROOT, 'configs', '_base_', 'default_runtime.py'))
-    assert tuple(cfg.custom_imports['imports']) == REGISTERING_MODULES
+def test_default_scope_alone_finds_every_component():
+    """No module list: the vcl_mm scope imports its registry and the
+    registry's locations import the components when first searched."""
+    cfg = Config.fromfile(SMOKE)
+    assert cfg.default_scope == 'vcl_mm' and 'custom_imports' not in cfg
     done = _fresh_python(
-        'from vcl_mm.utils import register_all_modules\n'
+        'from mmengine.registry import DATASETS, MODELS, TRANSFORMS, '
+        'METRICS, OPTIM_WRAPPERS, RUNNERS, init_default_scope\n'
+        "init_default_scope('vcl_mm')\n"
+        'import sys\n'
+        "assert 'vcl_mm.models' not in sys.modules\n"
+        "for reg, name in ((MODELS, 'VideoCutLERTrackHead'),\n"
+        "                  (MODELS, 'Mask2FormerVideo'),\n"
+        "                  (DATASETS, 'TargetAwareMixDataset'),\n"
+        "                  (TRANSFORMS, 'ImageCut2Video'),\n"
+        "                  (METRICS, 'ClassAgnosticYTVISMetric'),\n"
+        "                  (RUNNERS, 'DeviceAwareRunner')):\n"
+        '    with reg.switch_scope_and_registry(None) as r:\n'
+        '        assert r.get(name), name\n'
+        # --amp's name is the device-aware wrapper in this scope
+        'with OPTIM_WRAPPERS.switch_scope_and_registry(None) as r:\n'
+        "    assert r.get('AmpOptimWrapper').__name__ == "
+        "'DeviceAmpOptimWrapper'\n")
+    assert done.returncode == 0, done.stderr
+
+
+def test_mmdet_scope_reaches_components_by_prefix_and_keeps_its_own():
+    done = _fresh_python(
+        'from mmdet.utils import register_all_modules\n'
         'register_all_modules()\n'
-        'from mmdet.registry import DATASETS, MODELS, TRANSFORMS, METRICS\n'
-        "assert MODELS.get('VideoCutLERTrackHead')\n"
-        "assert DATASETS.get('TargetAwareMixDataset')\n"
-        "assert TRANSFORMS.get('ImageCut2Video')\n"
-        "assert METRICS.get('ClassAgnosticYTVISMetric')\n")
+        'from mmdet.registry import MODELS, OPTIM_WRAPPERS, TRANSFORMS\n'
+        "assert TRANSFORMS.get('vcl_mm.ImageCut2Video')\n"
+        "assert MODELS.get('vcl_mm.VideoCutLER')\n"
+        # mmdet's own names are not shadowed outside the vcl_mm scope
+        "assert MODELS.get('VideoCutLER') is None\n"
+        "assert OPTIM_WRAPPERS.get('AmpOptimWrapper').__name__ == "
+        "'AmpOptimWrapper'\n")
     assert done.returncode == 0, done.stderr

@@ -158,8 +158,8 @@ def test_eval_configs_load_and_name_their_data(name):
                                        'DAVISMetric')
     assert cfg.model.type == 'VideoCutLER'
     assert cfg.model.test_cfg.topk == 10
-    from vcl_mm.utils.setup_env import REGISTERING_MODULES
-    assert cfg.custom_imports['imports'] == list(REGISTERING_MODULES)
+    assert cfg.default_scope == 'vcl_mm'
+    assert cfg.runner_type == 'DeviceAwareRunner'
     assert ds.pipeline[0].transforms[1].scale == (1333, 360)
     # the official test: PIL bilinear resize, float16 autocast on GPUs
     # with the pixel decoder in float32, stored pixels (no EXIF rotation)

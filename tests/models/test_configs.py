@@ -119,7 +119,7 @@ def check_maskcut_config(cfg):
     'path', CONFIGS, ids=[osp.relpath(p, ROOT) for p in CONFIGS])
 def test_config_builds(path, generated):
     from mmdet.registry import DATASETS
-    from vcl_mm.utils import register_all_modules
+    from vcl_mm.utils import register_all_modules, resolve_variables
     from mmengine.optim import build_optim_wrapper
     register_all_modules(init_default_scope=True)
     cfg = Config.fromfile(path)
@@ -127,6 +127,7 @@ def test_config_builds(path, generated):
         check_maskcut_config(cfg)
         return
     point_at_generated(cfg, generated)
+    resolve_variables(cfg)  # what the runner does
 
     model = build_model(cfg.model)
     assert sum(p.numel() for p in model.parameters()) > 0

@@ -86,7 +86,7 @@ def init_video_model(config, checkpoint, device='cpu', cfg_options=None):
         as ``model.cfg`` (as mmdet's ``init_detector``): :func:`track_video`
         takes its test input from it.
     """
-    from mmdet.registry import MODELS
+    from vcl_mm.registry import MODELS
 
     from vcl_mm.utils import register_all_modules, register_checkpoint_loader
     register_all_modules(init_default_scope=True)

@@ -3,14 +3,14 @@
 Self-training fine-tunes on ImageCut2Video clips (a
 :class:`~vcl_mm.datasets.TargetAwareMixDataset`) together with real clips
 sampled from pseudo-labelled videos (a
-:class:`~vcl_mm.datasets.YTVISDataset` with mmdet's
-``UniformRefFrameSample``). mmdet's ``MultiSourceSampler`` puts a fixed
+:class:`~vcl_mm.datasets.YTVISDataset` with
+``UniformClipSample``, mmdet's sampling). mmdet's ``MultiSourceSampler`` puts a fixed
 ratio of each source in every batch; it needs a concatenation with
 ``cumulative_sizes``, which is what :class:`ClipSourcesDataset` is.
 """
 from mmengine.dataset import ConcatDataset
 
-from mmdet.registry import DATASETS
+from vcl_mm.registry import DATASETS
 from vcl_mm.utils import InputError
 
 __all__ = ['ClipSourcesDataset']

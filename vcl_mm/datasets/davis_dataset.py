@@ -6,7 +6,7 @@ import numpy as np
 from PIL import Image
 
 from mmdet.datasets import BaseVideoDataset
-from mmdet.registry import DATASETS
+from vcl_mm.registry import DATASETS
 from vcl_mm.utils import InputError
 from .api_wrappers import masks as mask_fmt
 from .api_wrappers.davis_format import (VOID_LABEL, davis_annotation_dir,

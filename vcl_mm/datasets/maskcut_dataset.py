@@ -23,7 +23,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 from mmdet.datasets import BaseDetDataset
-from mmdet.registry import DATASETS
+from vcl_mm.registry import DATASETS
 from mmengine.fileio import load
 from mmengine.logging import print_log
 from PIL import Image

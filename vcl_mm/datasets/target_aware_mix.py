@@ -14,8 +14,8 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 from mmdet.datasets import MultiImageMixDataset
-from mmdet.registry import DATASETS
 
+from vcl_mm.registry import DATASETS
 from vcl_mm.utils import InputError
 
 _CACHE_ATTR = '_vcl_orientation_groups'
@@ -91,13 +91,20 @@ def draw_source_index(transform, dataset, target: Optional[dict]) -> int:
     if target is None:
         raise InputError(
             f'{type(transform).__name__}(match_orientation=True) needs the '
-            'target item to draw its source: wrap the dataset in '
-            "type='TargetAwareMixDataset' (not MultiImageMixDataset), or "
-            'set match_orientation=False')
+            "target item to draw its source, which mmdet's "
+            'MultiImageMixDataset does not pass: wrap the dataset in '
+            "type='TargetAwareMixDataset' (or build the config in the "
+            "vcl_mm scope, default_scope='vcl_mm', where "
+            "MultiImageMixDataset is target-aware), or set "
+            'match_orientation=False')
     return draw_same_orientation(dataset, target)
 
 
-@DATASETS.register_module()
+# Also the vcl_mm scope's 'MultiImageMixDataset': it behaves as mmdet's for
+# every transform that does not ask for the target, so a config written with
+# mmdet's name gets ImageCut2Video's default orientation matching too.
+@DATASETS.register_module(
+    name=['TargetAwareMixDataset', 'MultiImageMixDataset'])
 class TargetAwareMixDataset(MultiImageMixDataset):
     """``MultiImageMixDataset`` that hands the loaded target to mixing
     transforms.

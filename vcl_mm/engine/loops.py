@@ -1,7 +1,7 @@
 """Test loop with the official test precision per device."""
 from typing import Union
 
-from mmdet.registry import LOOPS
+from vcl_mm.registry import LOOPS
 from mmengine.runner import TestLoop
 
 

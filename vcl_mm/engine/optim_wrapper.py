@@ -6,7 +6,7 @@ from mmengine.device import get_device
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
 from mmengine.runner.amp import autocast
 
-from mmdet.registry import OPTIM_WRAPPERS
+from vcl_mm.registry import OPTIM_WRAPPERS
 from vcl_mm.utils import InputError
 
 

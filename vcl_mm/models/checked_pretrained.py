@@ -6,7 +6,7 @@ from mmengine.logging import print_log
 from mmengine.model.weight_init import update_init_info
 from mmengine.runner.checkpoint import _load_checkpoint
 
-from mmdet.registry import WEIGHT_INITIALIZERS
+from vcl_mm.registry import WEIGHT_INITIALIZERS
 from vcl_mm.utils import InputError
 from vcl_mm.utils.state_dict import check_fits
 

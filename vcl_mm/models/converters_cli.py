@@ -26,7 +26,7 @@ def save_converted(state: Dict[str, torch.Tensor], path: str, source: str,
 def build_reference(config: str, part: Optional[str] = None):
     """The model (or its ``part``, e.g. ``'backbone'``) of a config, to
     check converted weights against."""
-    from mmdet.registry import MODELS
+    from vcl_mm.registry import MODELS
 
     from vcl_mm.utils import register_all_modules
     from vcl_mm.utils.launch import load_config

@@ -2,7 +2,7 @@
 from typing import Optional
 
 from mmdet.models.dense_heads import Mask2FormerHead
-from mmdet.registry import MODELS
+from vcl_mm.registry import MODELS
 from .drop_loss import DropLossMixin, check_iou_thr
 
 

@@ -5,7 +5,7 @@ import torch
 from torch import Tensor
 
 from mmdet.models.layers import MSDeformAttnPixelDecoder
-from mmdet.registry import MODELS
+from vcl_mm.registry import MODELS
 
 
 @MODELS.register_module()

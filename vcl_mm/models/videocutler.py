@@ -5,7 +5,7 @@ import torch
 from torch import Tensor
 
 from mmdet.models.vis import Mask2FormerVideo
-from mmdet.registry import MODELS
+from vcl_mm.registry import MODELS
 from mmdet.structures import TrackDataSample, TrackSampleList
 from .track_utils import (FrameMaskStore, check_linker, frame_owners,
                           link_queries, link_queries_by_embedding,

@@ -9,7 +9,8 @@ from torch import Tensor
 
 from mmdet.models.tracking_heads import Mask2FormerTrackHead
 from mmdet.models.utils import get_uncertain_point_coords_with_randomness
-from mmdet.registry import MODELS
+from vcl_mm.registry import MODELS
+from vcl_mm.utils.config_variables import require_resolved
 from mmdet.structures import TrackDataSample
 from mmdet.utils import reduce_mean
 from .drop_loss import DropLossMixin, check_iou_thr

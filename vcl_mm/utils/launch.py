@@ -10,22 +10,33 @@ import os
 import os.path as osp
 import sys
 
+from .config_variables import resolve_variables
 from .errors import InputError
 
 DATALOADER_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
 def load_config(path, cfg_options=None):
-    """Load an mmengine config with a clear error for a missing file.
+    """Load an mmengine config with a clear error for a missing file, and
+    resolve its recipe variables (:mod:`vcl_mm.utils.config_variables`).
 
     Args:
-        path (str): config file.
+        path (str): config file, or a packaged config such as
+            ``'vcl_mm::videocutler/eval_davis2017_val.py'``.
         cfg_options (dict, optional): ``--cfg-options`` overrides.
 
     Returns:
         mmengine.Config
     """
     from mmengine.config import Config
+    if '::' in path and not osp.isfile(path):
+        try:
+            # mmengine's own resolution of 'package::' names (as for _base_)
+            path, _ = Config._get_cfg_path(path, path)
+        except (FileNotFoundError, ModuleNotFoundError, ValueError) as err:
+            raise InputError(f'config {path} not found ({err}); the part '
+                             "after '::' is a path under the package's "
+                             'configs/ folder') from None
     if not osp.isfile(path):
         raise InputError(f'config not found: {path} (pass the path of a '
                          'config file, e.g. configs/toy/'
@@ -33,7 +44,7 @@ def load_config(path, cfg_options=None):
     cfg = Config.fromfile(path)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
-    return cfg
+    return resolve_variables(cfg)
 
 
 def _iter_datasets(dataset_cfg, key):
@@ -79,49 +90,31 @@ def check_data_paths(cfg, loaders=DATALOADER_KEYS):
                         f'(set {ds_key}.ann_file)')
 
 
-def adapt_to_device(cfg, amp=False):
-    """Adapt a config to the devices present.
-
-    * no CUDA and a distributed launcher: gloo instead of nccl, the process
-      group initialised here (mmengine's ``init_dist`` always calls
-      ``torch.cuda.set_device``) and DDP without ``device_ids`` (mmengine
-      passes the local rank, which CPU modules refuse);
-    * ``amp``: the optimizer wrapper becomes ``DeviceAmpOptimWrapper``
-      (float16 + loss scaling on GPUs, bfloat16 on CPU).
-    """
-    import torch
-    launcher = cfg.get('launcher', 'none')
-    if not torch.cuda.is_available():
-        cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
-        cfg.env_cfg.dist_cfg['backend'] = 'gloo'
-        if launcher != 'none':
-            init_process_group(
-                launcher,
-                backend='gloo',
-                timeout=cfg.env_cfg.dist_cfg.get('timeout'))
-            if cfg.get('model_wrapper_cfg') is None:
-                cfg.model_wrapper_cfg = dict(
-                    type='MMDistributedDataParallel',
-                    device_ids=None,
-                    broadcast_buffers=False,
-                    find_unused_parameters=cfg.get('find_unused_parameters',
-                                                   False))
-    if amp:
-        wrapper = cfg.optim_wrapper
-        if wrapper.get('type') not in ('OptimWrapper', 'AmpOptimWrapper',
-                                       'DeviceAmpOptimWrapper'):
-            raise InputError(
-                f'--amp cannot wrap optim_wrapper.type={wrapper.get("type")}'
-                '; use DeviceAmpOptimWrapper in the config instead')
-        wrapper['type'] = 'DeviceAmpOptimWrapper'
-        wrapper.setdefault('loss_scale', 'dynamic')
-    return cfg
+def check_resumable(checkpoint, filename):
+    """Raise ``InputError`` unless ``checkpoint`` (as read from
+    ``filename``) can resume a training: optimizer state, epoch and iteration
+    besides the weights. A weights-only file can only start a new one."""
+    meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
+    lacking = [
+        what for what, ok in (
+            ('optimizer state',
+             isinstance(checkpoint, dict) and 'optimizer' in checkpoint),
+            ('epoch/iteration',
+             isinstance(meta, dict) and 'epoch' in meta and 'iter' in meta))
+        if not ok
+    ]
+    if lacking:
+        raise InputError(
+            f'{filename} cannot resume a training (it has no '
+            f'{", ".join(lacking)}; resuming needs a checkpoint saved by a '
+            'training run); to start a new training from its weights, drop '
+            f'--resume and pass --cfg-options load_from={filename}')
 
 
 def init_process_group(launcher, backend='gloo', timeout=None):
     """Join the process group of a torchrun job (binds no CUDA device).
 
-    Used by ``tools/train.py`` and ``tools/test.py`` on CPU-only machines
+    Used by :class:`~vcl_mm.engine.DeviceAwareRunner` on CPU-only machines
     (mmengine's ``init_dist`` always calls ``torch.cuda.set_device``) and by
     ``tools/maskcut.py``, which picks each rank's device itself.
 

@@ -5,8 +5,9 @@
 # The smoke configs of configs/toy/ merge them:
 #   train_dataloader = dict(_base_.toy_images_loader, dataset=dict(
 #       dataset=dict(_base_.toy_images, pipeline=...)))
+# (data_root is the smoke config's recipe variable)
 toy_images = dict(
-    data_root='data/generated_images/',
+    data_root='${data_root}',
     ann_file='gt_masks.json',
     data_prefix=dict(img='images/'))
 toy_images_loader = dict(

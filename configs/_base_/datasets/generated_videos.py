@@ -5,13 +5,12 @@ _base_ = '../models/video_mask2former_r50.py'
 
 dataset_type = 'YouTubeVISDataset'
 data_root = 'data/generated_videos/'
-num_frames = 3
 frame_scale = (1333, 120)
 
 train_pipeline = [
     dict(
-        type='UniformRefFrameSample',
-        num_ref_imgs=num_frames - 1,
+        type='UniformClipSample',
+        num_frames='${num_frames}',
         frame_range=2,
         filter_key_img=True),
     dict(
@@ -48,7 +47,7 @@ train_dataloader = dict(
     batch_sampler=dict(type='TrackAspectRatioBatchSampler'),
     dataset=dict(
         type=dataset_type,
-        data_root=data_root,
+        data_root='${data_root}',
         dataset_version='2019',
         ann_file='ytvis_mmdet.json',
         data_prefix=dict(img_path='JPEGImages'),
@@ -63,7 +62,7 @@ test_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
     dataset=dict(
         type=dataset_type,
-        data_root=data_root,
+        data_root='${data_root}',
         dataset_version='2019',
         ann_file='ytvis_mmdet.json',
         data_prefix=dict(img_path='JPEGImages'),

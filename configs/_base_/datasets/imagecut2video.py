@@ -8,17 +8,15 @@
 # every frame of the first. Defaults = official code (configs/videocutler/
 # README.md has the term-by-term fidelity table).
 #
-# Override data_root / ann_file / img_prefix (e.g. --cfg-options
-# train_dataloader.dataset.dataset.data_root=...). num_frames must equal the
-# model's track_head.num_frames: a recipe that changes it sets both (see the
-# 2/4-frame ablations).
+# data_root / ann_file / img_prefix and num_frames (the model base's) are
+# recipe variables: set them at the top of a child config or with
+# --cfg-options data_root=...; every place that uses them follows.
 _base_ = '../models/videocutler_r50_test.py'
 
 dataset_type = 'MaskCutDataset'
 data_root = 'data/imagenet/'
 ann_file = 'annotations/imagenet_train_fixsize480_tau0.15_N3.json'
 img_prefix = 'train/'
-num_frames = 3
 backend_args = None
 
 # one image -> augmented clip of num_frames frames (a dataset item), in the
@@ -31,7 +29,7 @@ load_steps = [
         backend_args=backend_args),
     dict(type='LoadAnnotations', with_bbox=False, with_mask=True),
 ]
-to_clip = dict(type='ImageToClip', num_frames=num_frames)
+to_clip = dict(type='ImageToClip', num_frames='${num_frames}')
 # per frame, before the resize: INPUT.CROP absolute_range (600, 720), a
 # no-op for sides below 600 px (most of ImageNet)
 frame_crop_step = dict(
@@ -98,9 +96,9 @@ train_dataloader = dict(
         type='TargetAwareMixDataset',
         dataset=dict(
             type=dataset_type,
-            data_root=data_root,
-            ann_file=ann_file,
-            data_prefix=dict(img=img_prefix),
+            data_root='${data_root}',
+            ann_file='${ann_file}',
+            data_prefix=dict(img='${img_prefix}'),
             # images without pseudo-masks are kept: they carry pasted
             # objects only (official FILTER_EMPTY_ANNOTATIONS: False)
             filter_cfg=dict(filter_empty_gt=False, min_size=0),

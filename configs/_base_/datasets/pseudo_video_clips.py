@@ -1,14 +1,13 @@
 # Real training clips from the user's unlabeled videos, labelled by the
 # model itself (self-training: tools/self_train.py, issue 15). Each round
 # writes a YouTube-VIS JSON of the kept tracks; YTVISDataset reads it and
-# mmdet's UniformRefFrameSample draws clips of pseudo_num_frames frames
+# UniformClipSample (mmdet's sampling) draws clips of the recipe's num_frames
 # within pseudo_frame_range of a random key frame (as upstream
 # VideoMask2Former samples YouTube-VIS) among the frames that have a
 # pseudo-mask (mmdet's filter_data drops the others). A track absent from
 # some of a clip's frames keeps zero masks there (the head's
 # mask_loss_on_labelled_frames switch drops those frames from its mask
 # loss). tools/self_train.py sets ann_file and data_prefix per round.
-pseudo_num_frames = 3  # must equal the model's track_head.num_frames
 pseudo_frame_range = 20
 pseudo_scales = [(1333, 360), (1333, 480)]
 pseudo_frame_steps = [
@@ -23,8 +22,8 @@ pseudo_frame_steps = [
 ]
 pseudo_clip_pipeline = [
     dict(
-        type='UniformRefFrameSample',
-        num_ref_imgs=pseudo_num_frames - 1,
+        type='UniformClipSample',
+        num_frames='${num_frames}',
         frame_range=pseudo_frame_range,
         filter_key_img=True),
     dict(

@@ -7,8 +7,9 @@
 _base_ = '../schedules/videocutler_80k.py'
 
 num_classes = 1
-# must equal the frames per clip the train pipeline samples (`num_frames`
-# of the dataset base)
+# frames per training clip: the recipe variable behind the track head and
+# every clip pipeline ('${num_frames}'); a child config sets num_frames = N
+# and the whole recipe follows
 num_frames = 3
 model = dict(
     backbone=dict(init_cfg=None),
@@ -17,7 +18,7 @@ model = dict(
         # normalisation (and a configurable test)
         type='VideoCutLERTrackHead',
         num_classes=num_classes,
-        num_frames=num_frames,
+        num_frames='${num_frames}',
         pixel_decoder=dict(
             encoder=dict(
                 layer_cfg=dict(

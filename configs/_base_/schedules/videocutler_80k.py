@@ -17,8 +17,17 @@ _base_ = [
     '../default_runtime.py'
 ]
 
+# vcl_mm's components by their bare names, mmdet's and mmengine's through
+# the parent registries (vcl_mm/registry.py); mmengine imports vcl_mm's
+# registry itself when it meets the scope, so no custom_imports are needed
+default_scope = 'vcl_mm'
+
 max_iters = 80000
-optim_wrapper = dict(optimizer=dict(lr=5e-6))
+# mmdet's config marks its components _scope_='mmdet'; these two are built
+# in ours: the model holds vcl_mm parts (heads, pixel decoder), and the optim
+# wrapper's AmpOptimWrapper (what --amp asks for) is the device-aware one
+model = dict(_scope_='vcl_mm')
+optim_wrapper = dict(_scope_='vcl_mm', optimizer=dict(lr=5e-6))
 param_scheduler = dict(end=max_iters, milestones=[79999])
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters + 1)
 auto_scale_lr = dict(enable=False, base_batch_size=16)

@@ -5,7 +5,7 @@
 # to a checkpoint re-sized with tools/resize_class_head.py.
 _base_ = [
     './_base_/ytvis_finetune.py',
-    '../../../configs/_base_/models/tiny_mask2former_overrides.py'
+    'vcl_mm::_base_/models/tiny_mask2former_overrides.py'
 ]
 
 data_root = 'data/generated_videos/'

@@ -11,7 +11,8 @@ from typing import Sequence, Union
 import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
-from mmdet.registry import TRANSFORMS
+from vcl_mm.registry import TRANSFORMS
+from vcl_mm.utils.config_variables import require_resolved
 from mmdet.structures.bbox import HorizontalBoxes
 from mmdet.structures.mask import BitmapMasks
 

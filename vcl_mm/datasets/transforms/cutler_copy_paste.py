@@ -4,7 +4,7 @@ from typing import List, Optional, Sequence
 import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
-from mmdet.registry import TRANSFORMS
+from vcl_mm.registry import TRANSFORMS
 from mmdet.structures.bbox import HorizontalBoxes
 from mmdet.structures.mask import BitmapMasks
 

@@ -13,7 +13,7 @@ from typing import List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
-from mmdet.registry import TRANSFORMS
+from vcl_mm.registry import TRANSFORMS
 from mmdet.structures.mask import BitmapMasks
 
 from vcl_mm.datasets.api_wrappers.masks import mask_boxes

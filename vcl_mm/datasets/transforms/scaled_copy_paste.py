@@ -5,7 +5,7 @@ import mmcv
 import numpy as np
 
 from mmdet.datasets.transforms import CopyPaste
-from mmdet.registry import TRANSFORMS
+from vcl_mm.registry import TRANSFORMS
 from mmdet.structures.bbox import HorizontalBoxes, autocast_box_type
 from mmdet.structures.mask import BitmapMasks
 

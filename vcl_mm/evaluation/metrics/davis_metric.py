@@ -8,7 +8,7 @@ import numpy as np
 from mmengine.logging import MMLogger
 
 from mmdet.evaluation.metrics.base_video_metric import BaseVideoMetric
-from mmdet.registry import METRICS
+from vcl_mm.registry import METRICS
 from vcl_mm.datasets.api_wrappers.davis_format import read_label_png
 from vcl_mm.utils import InputError
 from ..functional.davis_eval import (MAX_PROPOSALS, MEASURES, DAVISSummary,

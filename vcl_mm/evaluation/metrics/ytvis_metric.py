@@ -4,7 +4,7 @@ from typing import Optional
 from mmengine.logging import MMLogger
 
 from mmdet.evaluation.metrics.base_video_metric import BaseVideoMetric
-from mmdet.registry import METRICS
+from vcl_mm.registry import METRICS
 from vcl_mm.datasets.api_wrappers.masks import (mean_area, segs_to_rles,
                                                 track_areas)
 from vcl_mm.utils import InputError

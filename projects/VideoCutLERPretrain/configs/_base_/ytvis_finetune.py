@@ -6,7 +6,7 @@
 # the recipes' optimiser, the VideoCutLER model with the official test and
 # the official test input (video_test.py ends that lineage), with the
 # overrides below
-_base_ = '../../../../configs/_base_/datasets/video_test.py'
+_base_ = 'vcl_mm::_base_/datasets/video_test.py'
 
 num_classes = 40
 num_frames = 2
@@ -18,7 +18,6 @@ val_ann_file = 'valid.json'
 model = dict(
     track_head=dict(
         num_classes=num_classes,
-        num_frames=num_frames,
         # the video decoder's dropout stays 0; supervised fine-tuning
         # does not add the unsupervised stage's encoder dropout
         pixel_decoder=dict(
@@ -30,8 +29,8 @@ model = dict(
 
 train_pipeline = [
     dict(
-        type='UniformRefFrameSample',
-        num_ref_imgs=num_frames - 1,
+        type='UniformClipSample',
+        num_frames='${num_frames}',
         frame_range=20,
         filter_key_img=True),
     dict(

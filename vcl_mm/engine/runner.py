@@ -1,0 +1,149 @@
+"""The runner every vcl_mm config names (``runner_type``)."""
+import copy
+
+import torch
+from mmengine.model import is_model_wrapper
+from mmengine.runner import Runner
+from mmengine.runner.checkpoint import (_load_checkpoint,
+                                        _load_checkpoint_to_model)
+
+from vcl_mm.registry import RUNNERS
+from vcl_mm.utils import (InputError, register_checkpoint_loader,
+                          require_file)
+from vcl_mm.utils.config_variables import resolve_variables
+from vcl_mm.utils.launch import (check_data_paths, check_resumable,
+                                 init_process_group)
+
+
+@RUNNERS.register_module()
+class DeviceAwareRunner(Runner):
+    """mmengine's ``Runner`` with what vcl_mm needs from any entry point.
+
+    Subclassed so that mmdet's ``tools/train.py`` / ``test.py``, ``mim``,
+    ``torchrun`` and ``RUNNERS.build(cfg)`` in a notebook behave as our
+    tools: everything below comes from the config (``runner_type =
+    'DeviceAwareRunner'`` in ``configs/_base_/default_runtime.py``), nothing
+    is patched on import.
+
+    * **Recipe variables**: a string ``'${name}'`` anywhere in the config is
+      replaced by the top-level value ``name`` once every base and
+      ``--cfg-options`` are merged, so a child config that sets
+      ``num_frames = 2`` changes every place of the recipe that uses it.
+    * **CPU-only machines, distributed**: gloo instead of nccl, the process
+      group joined without binding a CUDA device (mmengine's ``init_dist``
+      calls ``torch.cuda.set_device``) and DDP without ``device_ids``.
+    * **Checkpoints**: torch >= 2.6 loads weights-only and mmengine 0.10.7
+      does not allow-list its own objects: local files load through
+      :func:`vcl_mm.utils.load_local_checkpoint`. Weights that do not fit the
+      model are refused with the key names (mmengine only logs them) unless
+      the config sets ``allow_partial_load = True``; ``resume`` refuses a
+      file without optimizer state and iteration.
+    * **Data paths**: a missing data root or annotation file of the loop
+      about to run is named with its config key before anything is built.
+
+    AMP needs nothing here: ``--amp`` asks for ``AmpOptimWrapper``, which in
+    the ``vcl_mm`` scope is the device-aware
+    :class:`~vcl_mm.engine.DeviceAmpOptimWrapper`.
+    """
+
+    @classmethod
+    def from_cfg(cls, cfg):
+        """Build the runner from ``cfg`` (recipe variables resolved first;
+        ``cfg`` itself is left as given)."""
+        cfg = copy.deepcopy(cfg)
+        resolve_variables(cfg)
+        return super().from_cfg(cfg)
+
+    def setup_env(self, env_cfg):
+        if self.distributed and not torch.cuda.is_available():
+            dist_cfg = env_cfg.setdefault('dist_cfg', {})
+            dist_cfg['backend'] = 'gloo'
+            init_process_group(
+                self.launcher,
+                backend='gloo',
+                timeout=dist_cfg.get('timeout'))
+        super().setup_env(env_cfg)
+
+    def wrap_model(self, model_wrapper_cfg, model):
+        if (self.distributed and model_wrapper_cfg is None
+                and not torch.cuda.is_available()):
+            # CPU modules refuse the device_ids mmengine passes by default
+            model_wrapper_cfg = dict(
+                type='MMDistributedDataParallel',
+                device_ids=None,
+                broadcast_buffers=False,
+                find_unused_parameters=self.cfg.get(
+                    'find_unused_parameters', False))
+        return super().wrap_model(model_wrapper_cfg, model)
+
+    def train(self):
+        check_data_paths(self.cfg, ('train_dataloader', 'val_dataloader'))
+        return super().train()
+
+    def val(self):
+        check_data_paths(self.cfg, ('val_dataloader', ))
+        return super().val()
+
+    def test(self):
+        if self._test_loop is None:
+            raise InputError(
+                'this config defines no test_dataloader, test_evaluator and '
+                'test_cfg; use an evaluation config (configs/videocutler/'
+                'eval_*.py)')
+        check_data_paths(self.cfg, ('test_dataloader', ))
+        vis = self.cfg.get('default_hooks', {}).get('visualization') or {}
+        if vis.get('draw') and vis.get('type') == 'TrackVisualizationHook':
+            try:
+                import seaborn  # noqa: F401
+            except ImportError:
+                raise InputError(
+                    "drawing predictions uses mmdet's TrackLocalVisualizer, "
+                    'whose track colours need seaborn (not a vcl_mm '
+                    "dependency): pip install seaborn 'pandas<2.3' (pandas "
+                    '>= 3 needs numpy 2, which mmdet 3.3 cannot use); or draw '
+                    'tracks with tools/demo/video_demo.py') from None
+        return super().test()
+
+    def resume(self, filename, *args, **kwargs):
+        self._resuming = True
+        try:
+            return super().resume(filename, *args, **kwargs)
+        finally:
+            self._resuming = False
+
+    def load_checkpoint(self,
+                        filename,
+                        map_location='cpu',
+                        strict=False,
+                        revise_keys=[(r'^module.', '')]):
+        """mmengine's ``load_checkpoint``, but strict unless the config sets
+        ``allow_partial_load = True``, one clear error for a mismatch, and
+        (from :meth:`resume`) a check that the file can resume at all."""
+        if '://' not in filename:
+            require_file(filename, 'checkpoint',
+                         'fix load_from or the --resume path')
+        register_checkpoint_loader()
+        checkpoint = _load_checkpoint(filename, map_location=map_location)
+        if getattr(self, '_resuming', False):
+            check_resumable(checkpoint, filename)
+        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+        model = self.model.module if is_model_wrapper(
+            self.model) else self.model
+        strict = strict or not self.cfg.get('allow_partial_load', False)
+        try:
+            checkpoint = _load_checkpoint_to_model(
+                model, checkpoint, strict, revise_keys=revise_keys)
+        except RuntimeError as err:
+            if 'state_dict' not in str(err):
+                raise
+            keys = '; '.join(
+                line.strip() for line in str(err).splitlines()[1:] if line)
+            raise InputError(
+                f'checkpoint {filename} does not fit the model of this '
+                f'config ({keys[:1500]}); pass a checkpoint of this model, '
+                'or set allow_partial_load=True (e.g. --cfg-options '
+                'allow_partial_load=True) to load the matching weights '
+                'only') from None
+        self._has_loaded = True
+        self.logger.info(f'Load checkpoint from {filename}')
+        return checkpoint
