@@ -8,10 +8,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
-from mmengine.config import Config
 from PIL import Image
 
-from vcl_mm.apis.inference import WindowFrames, resize_from_test_pipeline
+from vcl_mm.apis.inference import (WindowFrames, load_video_config,
+                                   resize_from_test_pipeline)
 from vcl_mm.apis.video_io import VideoSource
 from vcl_mm.testing.runners import REPO_ROOT
 from vcl_mm.utils import InputError
@@ -76,7 +76,7 @@ def check_same(cfg, data_root, resolution):
 def test_davis_frames_stream_as_the_test_pipeline(shared_data):
     """854x480 DAVIS frames: 641x360 (not 640), PIL bilinear, padded to
     672x384, bit-identical to the evaluation config's tensors."""
-    cfg = Config.fromfile(EVAL_DAVIS)
+    cfg = load_video_config(EVAL_DAVIS)
     root = osp.join(str(shared_data), 'davis2016-mini')
     assert check_same(cfg, root, '480p') == 3
     x, meta = streamed(cfg, osp.join(root, 'JPEGImages', '480p', 'bear'))
@@ -105,13 +105,13 @@ def test_odd_sizes_stream_as_the_test_pipeline(tmp_path, config):
     1333 cap), with the official input (PIL) and the quickstart's (cv2):
     streaming takes the rule from the config, so both match."""
     write_davis_layout(str(tmp_path), [(854, 480), (481, 263), (2001, 300)])
-    cfg = Config.fromfile(config)
+    cfg = load_video_config(config)
     assert check_same(cfg, str(tmp_path), '') == 3
 
 
 def test_the_davis_size_rounds_as_detectron2():
     """detectron2's ResizeShortestEdge: int(854 * 0.75 + 0.5) = 641."""
-    cfg = Config.fromfile(EVAL_DAVIS)
+    cfg = load_video_config(EVAL_DAVIS)
     resize, _ = resize_from_test_pipeline(cfg)
     source = SimpleNamespace(height=480, width=854)
     frames = WindowFrames(source, SimpleNamespace(
@@ -121,7 +121,7 @@ def test_the_davis_size_rounds_as_detectron2():
 
 
 def test_short_side_replaces_the_test_scale_only():
-    cfg = Config.fromfile(EVAL_DAVIS)
+    cfg = load_video_config(EVAL_DAVIS)
     resize, where = resize_from_test_pipeline(cfg, short_side=128)
     assert resize['scale'] == (1333, 128)
     assert resize['backend'] == 'pillow'
@@ -134,8 +134,8 @@ def test_short_side_replaces_the_test_scale_only():
 def test_a_config_without_test_pipeline_streams_the_official_input():
     """Training recipes carry no test pipeline; the official demo resizes
     with the recipe's test sizes, i.e. the official test input."""
-    train = resize_from_test_pipeline(Config.fromfile(TRAIN_RECIPE))
-    official = resize_from_test_pipeline(Config.fromfile(EVAL_DAVIS))
+    train = resize_from_test_pipeline(load_video_config(TRAIN_RECIPE))
+    official = resize_from_test_pipeline(load_video_config(EVAL_DAVIS))
     assert train[0] == official[0]
     assert 'official test input' in train[1]
 
@@ -147,7 +147,7 @@ def test_a_config_without_test_pipeline_streams_the_official_input():
 ])
 def test_test_pipelines_streaming_cannot_reproduce_are_refused(
         extra, message):
-    cfg = Config.fromfile(EVAL_DAVIS)
+    cfg = load_video_config(EVAL_DAVIS)
     broadcaster = cfg.test_dataloader.dataset.pipeline[0]
     broadcaster.transforms.append(extra)
     with pytest.raises(InputError, match=message):

@@ -10,8 +10,8 @@ import sys
 
 import pytest
 import torch
-from mmengine.config import Config
 
+from vcl_mm.apis.inference import load_video_config
 from vcl_mm.testing.runners import REPO_ROOT
 from vcl_mm.testing.toy_data import write_video_set
 
@@ -23,7 +23,8 @@ def checkpoint(tmp_path_factory):
     """Random weights of the quickstart model, saved as a checkpoint."""
     from mmdet.registry import MODELS
     torch.manual_seed(0)
-    model = MODELS.build(Config.fromfile(CONFIG).model)
+    # the config as the inferencer loads it
+    model = MODELS.build(load_video_config(CONFIG).model)
     path = str(tmp_path_factory.mktemp('ckpt') / 'random.pth')
     torch.save(dict(state_dict=model.state_dict(), meta=dict()), path)
     return path
@@ -126,7 +127,7 @@ def test_writes_outputs_and_draws_above_the_threshold(
 
 def test_accepts_a_loaded_config(checkpoint, video):
     from vcl_mm.apis import VideoInferencer
-    cfg = Config.fromfile(CONFIG)
+    cfg = load_video_config(CONFIG)
     inferencer = VideoInferencer(cfg, checkpoint, device='cpu',
                                  cfg_options={'model.test_cfg.topk': 2},
                                  show_progress=False)
