@@ -15,7 +15,8 @@ query's mask logits of that decoder layer binarised at ``sigmoid > 0.5``
 input; each pseudo-mask is resized to (h, w) by area averaging (a cell is
 foreground when at least half of its pixels are); for a clip, intersection
 and union are summed over all T frames (the video IoU of YouTube-VIS), for
-an image over its pixels. No gradient flows through the weights.
+an image over its pixels. No gradient flows through the weights. The IoU
+is computed in float32 with autocast off (exact pixel counts under AMP).
 
 Normalisation: mmdet divides the class loss by ``class_weight[labels].sum()``
 over *all* queries (the weighted mean of detectron2's ``F.cross_entropy``),
@@ -56,14 +57,17 @@ def max_gt_iou(mask_logits: Tensor, gt_masks: Tensor) -> Tensor:
         raise ValueError(f'gt_masks {tuple(gt_masks.shape)} and mask_logits '
                          f'{tuple(mask_logits.shape)} differ in frames')
     hw = mask_logits.shape[-2:]
-    pred = (mask_logits.detach() > 0).flatten(1).float()
-    gt = gt_masks.detach().float().flatten(0, -3).unsqueeze(1)
-    if tuple(gt.shape[-2:]) != tuple(hw):
-        gt = F.interpolate(gt, size=hw, mode='area')
-    gt = (gt >= 0.5).reshape(gt_masks.shape[0], -1).float()
-    inter = pred @ gt.t()
-    union = pred.sum(1)[:, None] + gt.sum(1)[None, :] - inter
-    return (inter / union.clamp(min=1)).max(1).values
+    # float32 with autocast off, as upstream's matcher: pixel counts above
+    # 2048 are inexact in float16 and above 65504 overflow.
+    with torch.autocast(device_type=mask_logits.device.type, enabled=False):
+        pred = (mask_logits.detach() > 0).flatten(1).float()
+        gt = gt_masks.detach().float().flatten(0, -3).unsqueeze(1)
+        if tuple(gt.shape[-2:]) != tuple(hw):
+            gt = F.interpolate(gt, size=hw, mode='area')
+        gt = (gt >= 0.5).reshape(gt_masks.shape[0], -1).float()
+        inter = pred @ gt.t()
+        union = pred.sum(1)[:, None] + gt.sum(1)[None, :] - inter
+        return (inter / union.clamp(min=1)).max(1).values
 
 
 def drop_loss_keep(mask_logits: Tensor, gt_masks: Tensor, neg_inds: Tensor,

@@ -14,6 +14,7 @@ from vcl_mm.utils.config_variables import require_resolved
 from mmdet.structures import TrackDataSample
 from mmdet.utils import reduce_mean
 from .drop_loss import DropLossMixin, check_iou_thr
+from .float32_matching import Float32MatchingMixin
 from .track_utils import (check_linker, masks_to_frames, pack_track_instances,
                           query_scores, select_topk)
 
@@ -29,7 +30,8 @@ DEFAULT_TEST_CFG = dict(
 
 
 @MODELS.register_module()
-class VideoCutLERTrackHead(DropLossMixin, Mask2FormerTrackHead):
+class VideoCutLERTrackHead(Float32MatchingMixin, DropLossMixin,
+                           Mask2FormerTrackHead):
     """``Mask2FormerTrackHead`` with the official mask loss and a
     configurable inference.
 
@@ -40,7 +42,9 @@ class VideoCutLERTrackHead(DropLossMixin, Mask2FormerTrackHead):
     losses already match; (2) mmdet's ``predict`` hard-codes top-10 with no
     threshold, keeps every decoder layer's (Q, T, h, w) masks and upsamples
     all queries to full resolution; (3) two loss switches for training on
-    imperfect pseudo-labels (both off in the paper recipe).
+    imperfect pseudo-labels (both off in the paper recipe); (4) matching
+    runs in float32 with autocast off, as upstream's matcher (in float16
+    its summed point costs overflow: :mod:`vcl_mm.models.float32_matching`).
 
     Args:
         official_mask_loss (bool): divide the point BCE by
@@ -87,13 +91,13 @@ class VideoCutLERTrackHead(DropLossMixin, Mask2FormerTrackHead):
                  mask_loss_on_labelled_frames: bool = False,
                  test_cfg: Optional[dict] = None,
                  **kwargs):
+        require_resolved(
+            kwargs.get('num_frames'), 'model.track_head.num_frames')
         super().__init__(*args, **kwargs)
         self.official_mask_loss = official_mask_loss
         self.drop_loss_iou_thr = check_iou_thr(drop_loss_iou_thr,
                                                'drop_loss_iou_thr')
         self.mask_loss_on_labelled_frames = bool(mask_loss_on_labelled_frames)
-        require_resolved(
-            kwargs.get('num_frames'), 'model.track_head.num_frames')
         cfg = dict(DEFAULT_TEST_CFG)
         cfg.update(test_cfg or {})
         unknown = set(cfg) - set(DEFAULT_TEST_CFG)
