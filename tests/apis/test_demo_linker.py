@@ -5,7 +5,6 @@ import os.path as osp
 
 import pytest
 import torch
-from mmengine.config import Config
 
 from vcl_mm.testing.runners import REPO_ROOT
 from vcl_mm.testing.toy_data import write_video_set
@@ -26,10 +25,12 @@ def demo_tool():
 def inputs(tmp_path_factory):
     """Random weights of the quickstart model and a 12-frame video."""
     from mmdet.registry import MODELS
+    from vcl_mm.apis.inference import load_video_config
     from vcl_mm.utils import register_all_modules
     register_all_modules()
     torch.manual_seed(0)
-    model = MODELS.build(Config.fromfile(CONFIG).model)
+    # the config as the demo loads it (recipe variables resolved)
+    model = MODELS.build(load_video_config(CONFIG).model)
     ckpt = str(tmp_path_factory.mktemp('ckpt') / 'random.pth')
     torch.save(dict(state_dict=model.state_dict(), meta=dict()), ckpt)
     root = str(tmp_path_factory.mktemp('video'))

@@ -7,7 +7,6 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
-from mmengine.config import Config
 from PIL import Image
 
 from vcl_mm.testing.toy_data import write_video_set
@@ -21,10 +20,12 @@ CONFIG = osp.join(ROOT, 'configs', 'toy', 'quickstart_videocutler.py')
 def checkpoint(tmp_path_factory):
     """Random weights of the quickstart model, saved as a checkpoint."""
     from mmdet.registry import MODELS
+    from vcl_mm.apis.inference import load_video_config
     from vcl_mm.utils import register_all_modules
     register_all_modules()
     torch.manual_seed(0)
-    model = MODELS.build(Config.fromfile(CONFIG).model)
+    # the config as the demo loads it (recipe variables resolved)
+    model = MODELS.build(load_video_config(CONFIG).model)
     path = str(tmp_path_factory.mktemp('ckpt') / 'random.pth')
     torch.save(dict(state_dict=model.state_dict(), meta=dict()), path)
     return path

@@ -138,16 +138,14 @@ def test_accepts_a_loaded_config(checkpoint, video):
 
 def test_accepts_a_package_config_name(checkpoint, video):
     """``vcl_mm::`` names resolve through mmengine's own mechanism."""
-    from mmengine.hub import get_config
     from vcl_mm.apis import VideoInferencer
-    name = 'vcl_mm::toy/quickstart_videocutler.py'
-    try:
-        get_config(name)
-    except Exception as err:  # noqa: BLE001 (reported as the reason)
-        pytest.skip(f'mmengine cannot resolve {name} yet: {err}')
-    inferencer = VideoInferencer(name, checkpoint, device='cpu',
+    from vcl_mm.utils import InputError
+    inferencer = VideoInferencer('vcl_mm::toy/quickstart_videocutler.py',
+                                 checkpoint, device='cpu',
                                  show_progress=False)
     assert inferencer(video, window_size=4, short_side=48)['tracks']
+    with pytest.raises(InputError, match='vcl_mm::toy/nothing.py'):
+        VideoInferencer('vcl_mm::toy/nothing.py', checkpoint, device='cpu')
 
 
 @pytest.mark.parametrize('kwargs, message', [

@@ -17,7 +17,8 @@ def build_tiny_videocutler(**test_cfg):
     from mmdet.registry import MODELS
     from vcl_mm.utils import register_all_modules
     register_all_modules(init_default_scope=True)
-    cfg = Config.fromfile(SMOKE_VIDEO_CFG)
+    from vcl_mm.utils import resolve_variables
+    cfg = resolve_variables(Config.fromfile(SMOKE_VIDEO_CFG))
     cfg.model.test_cfg = dict(cfg.model.get('test_cfg') or {}, **test_cfg)
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)

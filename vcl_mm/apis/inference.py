@@ -12,7 +12,6 @@ config) and then the model's own data preprocessor, as a test-pipeline
 sample does.
 """
 import copy
-import os.path as osp
 
 import numpy as np
 import torch
@@ -39,35 +38,23 @@ def load_video_config(config, cfg_options=None):
 
     Args:
         config (str | mmengine.Config): a config file, a package config name
-            resolved by mmengine (``'vcl_mm::videocutler/...'``, the
-            ``package::path`` form of ``mmengine.hub.get_config``), or a
+            resolved by mmengine (``'vcl_mm::videocutler/...'``), or a
             loaded config (copied, not changed).
         cfg_options (dict, optional): config overrides.
 
     Returns:
-        mmengine.Config
+        mmengine.Config: with its recipe variables resolved.
     """
     from mmengine.config import Config
 
+    from vcl_mm.utils import resolve_variables
     from vcl_mm.utils.launch import load_config
-    if isinstance(config, Config):
-        cfg = copy.deepcopy(config)
-    elif isinstance(config, str) and '::' in config and \
-            not osp.isfile(config):
-        from mmengine.hub import get_config
-        try:
-            cfg = get_config(config)
-        except (AssertionError, FileNotFoundError, ImportError,
-                ValueError) as err:
-            raise InputError(
-                f'config {config} cannot be resolved ({err}); pass a config '
-                'file or a package config such as '
-                'vcl_mm::videocutler/eval_ytvis2019_train.py') from None
-    else:
+    if not isinstance(config, Config):
         return load_config(config, cfg_options)
+    cfg = copy.deepcopy(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
-    return cfg
+    return resolve_variables(cfg)
 
 
 def init_video_model(config, checkpoint, device='cpu', cfg_options=None):
@@ -183,21 +170,10 @@ def _config_test_pipeline(cfg):
 
 
 def _official_test_pipeline():
-    """The official test input's frame steps (:data:`OFFICIAL_TEST_INPUT`)
-    through mmengine's ``vcl_mm::`` resolution, or from this checkout's
-    ``configs/`` where the package ships none."""
-    from mmengine.config import Config
-    try:
-        from mmengine.hub import get_config
-        cfg = get_config(f'vcl_mm::{OFFICIAL_TEST_INPUT}')
-    except (AssertionError, FileNotFoundError, ImportError, ValueError):
-        import vcl_mm
-        path = osp.join(osp.dirname(osp.dirname(vcl_mm.__file__)),
-                        'configs', OFFICIAL_TEST_INPUT)
-        require_file(path, 'official test input config',
-                     'reinstall vcl_mm with its configs')
-        cfg = Config.fromfile(path)
-    return [cfg.test_frame_steps]
+    """The official test input's frame steps (:data:`OFFICIAL_TEST_INPUT`),
+    read as a packaged ``vcl_mm::`` config."""
+    from vcl_mm.utils.launch import load_config
+    return [load_config(f'vcl_mm::{OFFICIAL_TEST_INPUT}').test_frame_steps]
 
 
 def resize_from_test_pipeline(cfg, short_side=None):
