@@ -1,6 +1,7 @@
 """MaskCut's command line on bad settings and inputs: one line (exit 2)
 before any image is read, or a recorded skip; never a traceback, and no
 image without pixel data labelled."""
+import importlib.util
 import io
 import json
 import os.path as osp
@@ -34,21 +35,46 @@ def job(tmp_path_factory):
     return root
 
 
-def _maskcut(job, *extra, env=None, config='tiny.py'):
-    return run_tool([
-        'tools/maskcut.py', '--input',
+def _tool():
+    spec = importlib.util.spec_from_file_location(
+        'maskcut_tool_inputs', osp.join(REPO_ROOT, 'tools', 'maskcut.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _args(job, config='tiny.py', out='o.json'):
+    return [
+        '--input',
         str(job / 'imgs'), '--out',
-        str(job / 'out' / 'o.json'), '--config',
-        str(job / config), '--device', 'cpu', '--no-progress', *extra
-    ], timeout=300, env_extra=env)
+        str(job / 'out' / out), '--config',
+        str(job / config), '--device', 'cpu', '--no-progress'
+    ]
 
 
-def _one_line(res, *needles):
-    assert res.returncode == 2, res.stderr[-2000:]
-    err = res.stderr.strip()
+def _in_process(capsys, job, *extra, **kw):
+    """tools/maskcut.py's main in this process: (exit status, stderr)."""
+    try:
+        _tool().main(_args(job, **kw) + list(extra))
+        code = 0
+    except SystemExit as err:
+        code = err.code
+    return code, capsys.readouterr().err
+
+
+def _one_line(code, err, *needles):
+    assert code == 2, err[-2000:]
+    err = err.strip()
     assert err.startswith('error: ') and len(err.splitlines()) == 1, err
     for needle in needles:
         assert needle in err, err
+
+
+def test_subprocess_one_line_no_traceback(job):
+    res = run_tool(['tools/maskcut.py'] + _args(job) +
+                   ['--cfg-options', 'maskcut.tua=0.2'], timeout=300)
+    _one_line(res.returncode, res.stderr, 'maskcut.tau')
+    assert 'Traceback' not in res.stderr
 
 
 @pytest.mark.parametrize('option,needles', [
@@ -63,23 +89,26 @@ def _one_line(res, *needles):
     ('model.feature=1', ('model.feature', 'str')),
     ('maskcut.crf.backend=densecrf', ('densecrf', 'pydensecrf')),
 ])
-def test_bad_cfg_options_named_before_work(job, option, needles):
-    _one_line(_maskcut(job, '--cfg-options', option), *needles)
+def test_bad_cfg_options_named_before_work(job, capsys, option, needles):
+    _one_line(*_in_process(capsys, job, '--cfg-options', option), *needles)
 
 
-def test_good_options_and_config_still_run(job):
-    res = _maskcut(job, '--cfg-options', 'maskcut.tau=0.2',
-                   'engine.batch_size=1', 'model.autocast_dtype=None')
-    assert res.returncode == 0, res.stderr[-2000:]
+def test_good_options_and_config_still_run(job, capsys):
+    code, err = _in_process(capsys, job, '--cfg-options', 'maskcut.tau=0.2',
+                            'engine.batch_size=1',
+                            'model.autocast_dtype=None')
+    assert code == 0, err[-2000:]
 
 
-def test_config_with_a_syntax_error(job):
+def test_config_with_a_syntax_error(job, capsys):
     (job / 'broken.py').write_text(TINY + 'engine = dict(batch_size=\n')
-    _one_line(_maskcut(job, config='broken.py'), 'syntax error', 'line')
+    _one_line(*_in_process(capsys, job, config='broken.py'), 'syntax error',
+              'line')
     (job / 'name.py').write_text(TINY + 'x = undefined_name\n')
-    _one_line(_maskcut(job, config='name.py'), 'NameError')
+    _one_line(*_in_process(capsys, job, config='name.py'), 'NameError')
     (job / 'typo.py').write_text(TINY + 'engine = dict(flush_evry=2)\n')
-    _one_line(_maskcut(job, config='typo.py'), 'engine.flush_every')
+    _one_line(*_in_process(capsys, job, config='typo.py'),
+              'engine.flush_every')
 
 
 @pytest.mark.parametrize('env,needle', [
@@ -93,25 +122,24 @@ def test_config_with_a_syntax_error(job):
      'SLURM_ARRAY_TASK_COUNT'),
     (dict(SLURM_ARRAY_TASK_ID='5', SLURM_ARRAY_TASK_COUNT='4'), 'outside'),
 ])
-def test_invalid_slurm_variables(job, env, needle):
-    _one_line(_maskcut(job, '--launcher', 'slurm-array', env=env), needle)
+def test_invalid_slurm_variables(job, capsys, monkeypatch, env, needle):
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    _one_line(*_in_process(capsys, job, '--launcher', 'slurm-array'),
+              needle)
 
 
-def test_invalid_local_world_size(job):
-    res = _maskcut(job, '--cfg-options', 'engine.pipelined=True',
-                   env=dict(LOCAL_WORLD_SIZE='two'))
-    _one_line(res, 'LOCAL_WORLD_SIZE')
+def test_invalid_local_world_size(job, capsys, monkeypatch):
+    monkeypatch.setenv('LOCAL_WORLD_SIZE', 'two')
+    _one_line(*_in_process(capsys, job, '--cfg-options',
+                           'engine.pipelined=True', out='lws.json'),
+              'LOCAL_WORLD_SIZE')
 
 
-def test_output_below_a_regular_file(job):
-    (job / 'afile').write_text('x')
-    res = run_tool([
-        'tools/maskcut.py', '--input',
-        str(job / 'imgs'), '--out',
-        str(job / 'afile' / 'o.json'), '--config',
-        str(job / 'tiny.py'), '--device', 'cpu', '--no-progress'
-    ], timeout=300)
-    _one_line(res, 'is a file')
+def test_output_below_a_regular_file(job, capsys):
+    (job / 'out').mkdir(exist_ok=True)
+    (job / 'out' / 'afile').write_text('x')
+    _one_line(*_in_process(capsys, job, out='afile/o.json'), 'is a file')
 
 
 def _jpeg(shape=(40, 48, 3), **kw):
@@ -152,19 +180,18 @@ def test_small_and_flat_jpegs_still_load(tmp_path):
         assert load_image(str(path), min_size=1).shape[:2] == shape[:2]
 
 
-def test_empty_jpeg_recorded_as_skip_by_the_tool(job, tmp_path):
+def test_empty_jpeg_recorded_as_skip_by_the_tool(job, tmp_path, capsys):
     imgs = tmp_path / 'imgs'
     imgs.mkdir()
     (imgs / 'ok.jpg').write_bytes(_jpeg())
     (imgs / 'empty.jpg').write_bytes(_headers_only(_jpeg()))
     out = tmp_path / 'o.json'
-    res = run_tool([
-        'tools/maskcut.py', '--input',
+    _tool().main([
+        '--input',
         str(imgs), '--out',
         str(out), '--config',
         str(job / 'tiny.py'), '--device', 'cpu', '--no-progress'
-    ], timeout=300)
-    assert res.returncode == 0, res.stderr[-2000:]
+    ])
     data = json.loads(out.read_text())
     assert [im['file_name'] for im in data['images']] == ['ok.jpg']
     skipped = (tmp_path / 'o.skipped.txt').read_text()

@@ -92,22 +92,23 @@ class Slow(Dataset):
         time.sleep(0.05)
         return i
 
-method = sys.argv[1]
-pool = make_post_pool(2, method)
-loader = iter(DataLoader(Slow(), batch_size=None, num_workers=2,
-                         worker_init_fn=parent_tie(),
-                         multiprocessing_context=method))
-next(loader)
-pool.submit(time.sleep, 1000)
-time.sleep(1000)
+if __name__ == '__main__':
+    method, n = sys.argv[1], int(sys.argv[2])
+    pool = make_post_pool(n, method)
+    loader = iter(DataLoader(Slow(), batch_size=None, num_workers=n,
+                             worker_init_fn=parent_tie(),
+                             multiprocessing_context=method))
+    next(loader)
+    pool.submit(time.sleep, 1000)
+    time.sleep(1000)
 """
 
 
-@pytest.mark.parametrize('method', ['fork', 'spawn'])
-def test_pool_and_loader_workers_die_with_parent(tmp_path, method):
+@pytest.mark.parametrize('method,n', [('fork', 2), ('spawn', 1)])
+def test_pool_and_loader_workers_die_with_parent(tmp_path, method, n):
     script = tmp_path / 'hold.py'
     script.write_text(SCRIPT)
-    _kill_and_check(_start([str(script), method], tmp_path), 4)
+    _kill_and_check(_start([str(script), method, str(n)], tmp_path), 2 * n)
 
 
 def test_tie_without_parent_kills_at_once():

@@ -2,6 +2,7 @@
 one) and wrong types named before any work, for plain-dict configs
 (MaskCut) and for training/test configs against the components'
 signatures; plus --cfg-options keys that do not exist."""
+import copy
 import glob
 import os.path as osp
 
@@ -111,7 +112,7 @@ def test_every_shipped_config_passes(path):
      ['pad_size_divisor']),
 ])
 def test_misspelt_model_key(smoke_cfg, key, value, needles):
-    cfg = smoke_cfg.copy()
+    cfg = copy.deepcopy(smoke_cfg)
     cfg.model[key][value] = 3
     with pytest.raises(InputError) as err:
         validate_training_config(cfg)
@@ -120,11 +121,11 @@ def test_misspelt_model_key(smoke_cfg, key, value, needles):
 
 
 def test_misspelt_optimizer_and_transform_keys(smoke_cfg):
-    cfg = smoke_cfg.copy()
+    cfg = copy.deepcopy(smoke_cfg)
     cfg.optim_wrapper.optimizer['weight_decy'] = 0.1
     with pytest.raises(InputError, match='weight_decay'):
         validate_training_config(cfg)
-    cfg = smoke_cfg.copy()
+    cfg = copy.deepcopy(smoke_cfg)
     pipeline = cfg.train_dataloader.dataset.pipeline
     first = pipeline[0] if 'dataset' not in cfg.train_dataloader.dataset \
         else cfg.train_dataloader.dataset.dataset.pipeline[0]
@@ -160,13 +161,13 @@ def test_cfg_options_that_exist_or_are_accepted(smoke_cfg):
 
 
 def test_cfg_options_list_index(smoke_cfg):
-    n = len(smoke_cfg.param_scheduler) if isinstance(
-        smoke_cfg.param_scheduler, list) else None
-    if n is None:
-        pytest.skip('param_scheduler is not a list here')
-    validate_cfg_options(smoke_cfg, {'param_scheduler.0.by_epoch': False})
+    n = len(smoke_cfg.train_dataloader.dataset.pipeline)
+    key = 'train_dataloader.dataset.pipeline'
+    validate_cfg_options(smoke_cfg, {f'{key}.0.type': 'X'})
+    with pytest.raises(InputError, match=f'is a list of {n}'):
+        validate_cfg_options(smoke_cfg, {f'{key}.{n}.x': 1})
     with pytest.raises(InputError, match='is a list of'):
-        validate_cfg_options(smoke_cfg, {f'param_scheduler.{n}.x': 1})
+        validate_cfg_options(smoke_cfg, {f'{key}.first.x': 1})
 
 
 def test_load_checked_config_one_line_errors(tmp_path):

@@ -276,7 +276,7 @@ class SelfTraining:
     def __init__(self, config, videos_dir, work_dir, rounds, checkpoint=None,
                  cfg_options=None, test_config=None, test_cfg_options=None,
                  device=None, log=print, replace_videos=False):
-        from vcl_mm.utils.launch import load_config
+        from vcl_mm.utils.config_validation import load_checked_config
         if rounds < 1:
             raise InputError(f'--rounds must be >= 1, got {rounds}')
         self.replace_videos = replace_videos
@@ -289,7 +289,8 @@ class SelfTraining:
         self.work_dir = osp.abspath(work_dir)
         self.test_config, self.test_cfg_options = test_config, \
             test_cfg_options
-        cfg = load_config(config, cfg_options)
+        # unknown keys, wrong --cfg-options named before any work
+        cfg = load_checked_config(config, cfg_options)
         self.settings = self._check_config(cfg)
         self.checkpoint = checkpoint or cfg.get('load_from')
         if not self.checkpoint:
@@ -302,6 +303,7 @@ class SelfTraining:
                      'weights with tools/model_converters/')
         if test_config is not None:
             require_file(test_config, 'test config')
+            load_checked_config(test_config, test_cfg_options)
         if device is None:
             import torch
             device = 'cuda' if torch.cuda.is_available() else 'cpu'

@@ -29,7 +29,7 @@ from mmengine.logging import print_log
 from PIL import Image
 
 from vcl_mm.utils import InputError
-from .api_wrappers.masks import polygon_box, seg_to_box
+from .api_wrappers.masks import polygon_box, rle_run_totals, seg_to_box
 
 SIZE_SOURCES = ('auto', 'json', 'image')
 SCHEMA_HINT = ('expected a COCO image JSON with "images" [{id, file_name, '
@@ -148,6 +148,27 @@ class MaskCutDataset(BaseDetDataset):
                     f'annotation {ann.get("id")} has a segmentation that is '
                     'neither RLE {size: [h, w], counts} nor polygons')
 
+    def _check_runs(self, anns) -> None:
+        """Compressed RLEs whose runs do not cover exactly their
+        height x width pixels (pycocotools would decode past the mask)
+        or whose counts are not valid RLE are named."""
+        rles = [a['segmentation'] for a in anns
+                if isinstance(a['segmentation'], dict)
+                and isinstance(a['segmentation']['counts'], str)]
+        if not rles:
+            return
+        totals = rle_run_totals([r['counts'] for r in rles])
+        pixels = np.array([int(r['size'][0]) * int(r['size'][1])
+                           for r in rles], np.int64)
+        wrong = np.flatnonzero(totals != pixels)
+        if len(wrong):
+            k = wrong[0]
+            got = ('is not valid compressed RLE' if totals[k] < 0 else
+                   f'has runs covering {totals[k]} pixels')
+            raise self._schema_error(
+                f'{len(wrong)} masks do not fit their size; the first '
+                f'{got}, its size {rles[k]["size"]} = {pixels[k]} pixels')
+
     def load_data_list(self) -> List[dict]:
         """Parse the JSON into per-image data infos (see class docstring)."""
         data = self._read_json()
@@ -163,6 +184,12 @@ class MaskCutDataset(BaseDetDataset):
             raise self._schema_error(
                 f'{len(orphans)} image_id(s) used by annotations are not in '
                 f'"images" (first: {orphans[0]})')
+        if len(image_ids) < len(data['images']):
+            seen = set()
+            twice = next(i['id'] for i in data['images']
+                         if i['id'] in seen or seen.add(i['id']))
+            raise self._schema_error(f'image id {twice} is listed twice')
+        self._check_runs(data['annotations'])
 
         # 1. sizes from the JSON and the masks
         infos, json_wrong = [], 0

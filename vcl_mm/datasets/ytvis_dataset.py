@@ -6,6 +6,7 @@ from collections import defaultdict
 
 
 from mmdet.datasets import YouTubeVISDataset
+from mmengine.logging import print_log
 from mmdet.registry import DATASETS
 from vcl_mm.utils import InputError, require_file
 from .api_wrappers.masks import seg_to_box
@@ -111,7 +112,12 @@ class YTVISDataset(YouTubeVISDataset):
         else:
             raise InputError(f'{self.ann_file}: videos have no "file_names" '
                              'and there are no "images": unknown layout')
-        self.cat_img_map = dict(self.cat_img_map)
+        # every category, also one without annotations (mmdet's filter
+        # looks each up)
+        self.cat_img_map = {
+            c: self.cat_img_map.get(c, [])
+            for c in set(self.cat_ids) | set(self.cat_img_map)
+        }
         return data_list
 
     def _frame_info(self, img_id, file_name, video_id, frame_id, h, w):
@@ -280,8 +286,10 @@ class YTVISDataset(YouTubeVISDataset):
         data_list = super().filter_data()
         if self.test_mode:
             return data_list
-        kept = [v for v in data_list if v['images']]
-        dropped = [v['video_id'] for v in data_list if not v['images']]
+        # mmdet counts the frames left in video_length (images unchanged)
+        kept = [v for v in data_list if v['video_length'] > 0]
+        dropped = [v['video_id'] for v in data_list
+                   if v['video_length'] <= 0]
         if dropped:
             print_log(
                 f'{self.ann_file}: {len(dropped)} of {len(data_list)} videos '

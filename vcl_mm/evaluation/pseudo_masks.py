@@ -21,6 +21,7 @@ numpy + pycocotools only (the MaskCut stage runs without mmdet or torch).
 import contextlib
 import io
 import json
+import math
 import os.path as osp
 
 import numpy as np
@@ -130,7 +131,7 @@ def check_coco(data, where):
     for ann in data['annotations']:
         if 'score' in ann:
             score = ann['score']
-            if type(score) not in (int, float) or not np.isfinite(score):
+            if type(score) not in (int, float) or not math.isfinite(score):
                 raise InputError(
                     f'{where}: annotation {ann.get("id", "?")} of image '
                     f'{ann["image_id"]} has score {score!r}; scores must be '
@@ -166,7 +167,7 @@ def _check_segmentations(anns, sizes, where):
         elif isinstance(seg, list):
             ok = bool(seg) and all(
                 isinstance(p, list) and len(p) >= 4 and len(p) % 2 == 0
-                and all(type(v) in (int, float) and np.isfinite(v)
+                and all(type(v) in (int, float) and math.isfinite(v)
                         for v in p) for p in seg)
             if not ok:
                 raise InputError(

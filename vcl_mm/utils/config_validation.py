@@ -187,6 +187,8 @@ _BUILDER_KEYS = {
     'PARAM_SCHEDULERS': {'convert_to_iter_based'},
 }
 _ALWAYS = {'type', '_scope_'}
+#: what mmcv's ``build_norm_layer`` takes out of a ``norm_cfg``
+_NORM_BUILDER_KEYS = {'requires_grad'}
 
 
 def _registries(names):
@@ -228,7 +230,7 @@ def accepted_keys(obj):
              if inspect.isclass(obj) else [obj])
     for func in funcs:
         if func is object.__init__:
-            return None if not keys else keys
+            return None  # the **kwargs end nowhere we can see: any key
         try:
             params = inspect.signature(func).parameters.values()
         except (TypeError, ValueError):  # builtins, C extensions
@@ -255,8 +257,11 @@ def _walk(node, path, registries, problems):
     reg_name, obj = _resolve(node.get('type'), registries)
     if obj is not None:
         keys = accepted_keys(obj)
+        field = path.rsplit('.', 1)[-1].split('[')[0]
         if keys is not None:
             keys |= _ALWAYS | _BUILDER_KEYS.get(reg_name, set())
+            if field.endswith('norm_cfg'):
+                keys |= _NORM_BUILDER_KEYS
             for key in node:
                 if key not in keys:
                     problems.append(
@@ -344,6 +349,7 @@ def validate_cfg_options(cfg, options):
         options (dict): dotted key -> value (``DictAction``'s output).
     """
     problems = []
+    cfg = cfg.to_dict() if hasattr(cfg, 'to_dict') else cfg
     for full_key in options or {}:
         problem = _check_option(cfg, full_key)
         if problem:

@@ -1,0 +1,62 @@
+"""MaskCutDataset names pseudo-label JSONs that would train on garbage:
+runs that do not cover the mask, invalid counts, an image listed twice."""
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from vcl_mm.datasets.api_wrappers.masks import encode
+from vcl_mm.utils import InputError
+
+
+def _write(tmp_path, anns, images=None):
+    (tmp_path / 'images').mkdir(exist_ok=True)
+    Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(
+        tmp_path / 'images' / 'a.png')
+    images = images or [dict(id=1, file_name='a.png', height=20, width=30)]
+    (tmp_path / 'ann.json').write_text(
+        json.dumps(dict(images=images, annotations=anns)))
+
+
+def _build(tmp_path):
+    from vcl_mm.datasets import MaskCutDataset
+    return MaskCutDataset(data_root=str(tmp_path), ann_file='ann.json',
+                          data_prefix=dict(img='images/'), pipeline=[])
+
+
+def _ann(counts=None):
+    m = np.zeros((20, 30), bool)
+    m[2:9, 3:15] = True
+    seg = encode(m)
+    if counts is not None:
+        seg['counts'] = counts
+    return dict(id=1, image_id=1, category_id=1, segmentation=seg)
+
+
+@pytest.mark.parametrize('counts,match', [
+    ('0', 'runs covering 0 pixels'),
+    ('~~~', 'not valid compressed RLE'),
+])
+def test_bad_runs_named(tmp_path, counts, match):
+    from pycocotools import mask as mask_utils
+    _write(tmp_path, [_ann(counts)])
+    with pytest.raises(InputError, match=match):
+        _build(tmp_path)
+    over = mask_utils.frPyObjects(
+        dict(size=[20, 30], counts=[5, 10**5]), 20, 30)['counts']
+    _write(tmp_path, [_ann(over.decode())])
+    with pytest.raises(InputError, match='runs covering 100005'):
+        _build(tmp_path)
+
+
+def test_image_listed_twice(tmp_path):
+    im = dict(id=1, file_name='a.png', height=20, width=30)
+    _write(tmp_path, [_ann()], images=[im, dict(im)])
+    with pytest.raises(InputError, match='listed twice'):
+        _build(tmp_path)
+
+
+def test_good_json_loads(tmp_path):
+    _write(tmp_path, [_ann()])
+    assert len(_build(tmp_path)) == 1
