@@ -19,7 +19,7 @@ model = dict(
     data_preprocessor=dict(batch_augments=[
         dict(
             type='BatchFixedSizePad',
-            size={{_base_.image_size}},
+            size='${image_size}',
             img_pad_value=0,
             pad_mask=True,
             mask_pad_value=0,

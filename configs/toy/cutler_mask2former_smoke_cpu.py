@@ -12,23 +12,12 @@ _base_ = [
 data_root = 'data/generated_images/'
 image_size = (128, 128)
 model = dict(
-    data_preprocessor=dict(batch_augments=[
-        dict(
-            _base_.model.data_preprocessor.batch_augments[0], size=image_size)
-    ]),
     backbone=dict(_base_.tiny_backbone, init_cfg=None),
     panoptic_head=_base_.tiny_head,
     train_cfg=dict(num_points=1024))
 
-load_pipeline = [
-    dict(t, scale=image_size) if t['type'] == 'D2RandomResize' else
-    dict(t, crop_size=image_size) if t['type'] == 'RandomCrop' else
-    dict(t, size=image_size) if t['type'] == 'Pad' else t
-    for t in _base_.load_pipeline
-]
 train_dataloader = dict(
-    _base_.toy_images_loader,
-    dataset=dict(dataset=dict(_base_.toy_images, pipeline=load_pipeline)))
+    _base_.toy_images_loader, dataset=dict(dataset=_base_.toy_images))
 
 max_iters = _base_.toy_max_iters
 optim_wrapper = _base_.toy_optim_wrapper

@@ -7,12 +7,12 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
-from mmengine.config import Config
 
 from vcl_mm.apis.pseudo_labels import build_pseudo_json
 from vcl_mm.testing.runners import REPO_ROOT
 from vcl_mm.testing.toy_data import write_image_set, write_video_set
 from vcl_mm.utils import InputError
+from vcl_mm.utils.launch import load_config
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'toy', 'self_train_quickstart.py')
 
@@ -36,7 +36,7 @@ def mix_cfg(tmp_path_factory):
     pseudo = str(root / 'pseudo.json')
     with open(pseudo, 'w') as f:
         json.dump(build_pseudo_json(entries), f)
-    cfg = Config.fromfile(CONFIG)
+    cfg = load_config(CONFIG)
     sources = cfg.train_dataloader.dataset.datasets
     sources[0].dataset.data_root = images + '/'
     sources[0].dataset.ann_file = 'gt_masks.json'

@@ -13,7 +13,6 @@ from mmcv.transforms import TransformBroadcaster
 from mmdet.datasets.transforms import PackTrackInputs
 from mmdet.registry import DATASETS, MODELS
 from mmdet.structures.mask import BitmapMasks
-from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 
@@ -25,6 +24,7 @@ from vcl_mm.datasets.api_wrappers.masks import mask_boxes
 from vcl_mm.datasets.transforms.mask_ops import resize_masks, warp_masks
 from vcl_mm.utils import InputError
 from vcl_mm.testing.runners import REPO_ROOT
+from vcl_mm.utils.launch import load_config
 
 ROOT = REPO_ROOT
 DATA_CFG = osp.join(ROOT, 'configs', '_base_', 'datasets', 'imagecut2video.py')
@@ -343,8 +343,8 @@ def image_set(tmp_path_factory):
 
 
 def build_dataset(root, short_side=None):
-    init_default_scope('mmdet')
-    cfg = Config.fromfile(DATA_CFG)
+    init_default_scope('vcl_mm')
+    cfg = load_config(DATA_CFG)
     ds_cfg = cfg.train_dataloader.dataset
     ds_cfg.dataset.update(
         data_root=root + '/',
@@ -388,7 +388,7 @@ def test_clip_trains_one_step_of_tiny_mask2former_video(image_set):
     np.random.seed(0)
     torch.manual_seed(0)
     batch = pseudo_collate([dataset[0], dataset[1]])
-    cfg = Config.fromfile(SMOKE_CFG)
+    cfg = load_config(SMOKE_CFG)
     model = MODELS.build(cfg.model)
     assert model.track_head.num_frames == 3
     model.train()
@@ -405,8 +405,8 @@ def test_stock_runner_trains_on_the_dataset_config(image_set, tmp_path):
     """The dataset config as is (InfiniteSampler, AspectRatioBatchSampler,
     TargetAwareMixDataset, default collate) under mmengine's Runner."""
     from mmengine.runner import Runner
-    cfg = Config.fromfile(SMOKE_CFG)
-    data = Config.fromfile(DATA_CFG).train_dataloader
+    cfg = load_config(SMOKE_CFG)
+    data = load_config(DATA_CFG).train_dataloader
     data.update(num_workers=0, persistent_workers=False)
     data.dataset.dataset.update(
         data_root=image_set + '/',

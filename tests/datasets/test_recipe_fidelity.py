@@ -12,7 +12,6 @@ import pytest
 from mmdet.registry import DATASETS
 from mmdet.structures.bbox import HorizontalBoxes
 from mmdet.structures.mask import BitmapMasks
-from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from vcl_mm.testing.toy_data import write_image_set
@@ -23,6 +22,7 @@ from vcl_mm.datasets.transforms import (CutLERCopyPaste, ImageCut2Video,
                                         RandomFrameCrop)
 from vcl_mm.utils import InputError
 from vcl_mm.testing.runners import REPO_ROOT
+from vcl_mm.utils.launch import load_config
 
 ROOT = REPO_ROOT
 VIDEO_RECIPE = osp.join(ROOT, 'configs', 'videocutler',
@@ -137,8 +137,8 @@ def mixed_images(tmp_path_factory):
 
 
 def test_video_recipe_pairs_clips_of_one_orientation(mixed_images):
-    init_default_scope('mmdet')
-    cfg = Config.fromfile(VIDEO_RECIPE).train_dataloader.dataset
+    init_default_scope('vcl_mm')
+    cfg = load_config(VIDEO_RECIPE).train_dataloader.dataset
     cfg.dataset.update(
         data_root=mixed_images,
         ann_file='gt_masks.json',
@@ -246,7 +246,7 @@ def test_cutler_covering_objects_are_dropped_and_targets_survive():
 def test_cutler_source_scales_isotropically_on_the_padded_canvas():
     """The image recipe pads to the fixed canvas before pasting, so a
     square source object stays square whatever the target's shape."""
-    cfg = Config.fromfile(IMAGE_RECIPE)
+    cfg = load_config(IMAGE_RECIPE)
     steps = [t['type'] for t in cfg.train_dataloader.dataset.dataset.pipeline]
     assert steps[-1] == 'Pad'
     pad = cfg.train_dataloader.dataset.dataset.pipeline[-1]
@@ -285,7 +285,7 @@ def test_random_frame_crop_follows_detectron2_absolute_range():
 
 
 def test_video_recipe_crops_each_frame_before_the_clip_resize():
-    pipeline = Config.fromfile(VIDEO_RECIPE).clip_pipeline
+    pipeline = load_config(VIDEO_RECIPE).clip_pipeline
     kinds = [t['type'] for t in pipeline]
     to_clip = kinds.index('ImageToClip')
     crop, clip_level, jitter = pipeline[to_clip + 1:to_clip + 4]
@@ -301,7 +301,7 @@ def test_video_recipe_crops_each_frame_before_the_clip_resize():
                                     ('aug-crop', True, []),
                                     ('aug-rotation', False,
                                      ['RandomCenterRotate'])):
-        steps = Config.fromfile(ABLATIONS.format(name)).clip_pipeline
+        steps = load_config(ABLATIONS.format(name)).clip_pipeline
         crops = [
             t for t in steps for a in t.get('transforms', [])
             if a['type'] == 'RandomFrameCrop'
@@ -344,16 +344,16 @@ def test_images_without_masks_are_video_targets(tmp_path):
         a for a in ann['annotations'] if a['image_id'] != empty_id
     ]
     json.dump(ann, open(path, 'w'))
-    init_default_scope('mmdet')
+    init_default_scope('vcl_mm')
     for recipe, kept in ((VIDEO_RECIPE, 4), (IMAGE_RECIPE, 3)):
-        cfg = Config.fromfile(recipe).train_dataloader.dataset.dataset
+        cfg = load_config(recipe).train_dataloader.dataset.dataset
         cfg.update(
             data_root=root + '/',
             ann_file='gt_masks.json',
             data_prefix=dict(img='images/'))
         cfg.pop('pipeline')
         assert len(DATASETS.build(dict(cfg, pipeline=[]))) == kept, recipe
-    cfg = Config.fromfile(VIDEO_RECIPE).train_dataloader.dataset
+    cfg = load_config(VIDEO_RECIPE).train_dataloader.dataset
     cfg.dataset.update(
         data_root=root + '/',
         ann_file='gt_masks.json',
@@ -380,8 +380,8 @@ def test_recipe_packs_clips_whose_frames_were_cropped_apart(tmp_path):
     every frame's masks match the packed size."""
     root = str(tmp_path)
     write_image_set(root, num_images=2, seed=2, size=(700, 900))
-    init_default_scope('mmdet')
-    cfg = Config.fromfile(VIDEO_RECIPE).train_dataloader.dataset
+    init_default_scope('vcl_mm')
+    cfg = load_config(VIDEO_RECIPE).train_dataloader.dataset
     cfg.dataset.update(
         data_root=root + '/',
         ann_file='gt_masks.json',

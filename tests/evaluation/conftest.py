@@ -22,7 +22,7 @@ def videos(tmp_path_factory):
     """3 generated videos in the YouTube-VIS (official and mmdet JSON) and
     DAVIS (flat ``Annotations/<video>``, ImageSets val) layouts."""
     from mmengine.registry import init_default_scope
-    init_default_scope('mmdet')
+    init_default_scope('vcl_mm')
     root = str(tmp_path_factory.mktemp('videos'))
     return write_video_set(
         root,

@@ -4,11 +4,11 @@ import os.path as osp
 
 import numpy as np
 import pytest
-from mmengine.config import Config
 from pycocotools import mask as mask_utils
 
 from mmdet.registry import DATASETS
 from vcl_mm.utils import InputError
+from vcl_mm.utils.launch import load_config
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 EVAL_CONFIGS = ('eval_ytvis2019_train', 'eval_ytvis2021_train',
@@ -150,7 +150,7 @@ def test_davis_dataset_2016_binary_masks_without_image_sets(shared_data):
 
 @pytest.mark.parametrize('name', EVAL_CONFIGS)
 def test_eval_configs_load_and_name_their_data(name):
-    cfg = Config.fromfile(
+    cfg = load_config(
         osp.join(REPO, 'configs', 'videocutler', f'{name}.py'))
     ds = cfg.test_dataloader.dataset
     assert ds.data_root and ds.test_mode
@@ -181,7 +181,7 @@ def test_eval_configs_load_and_name_their_data(name):
 
 def _tiny(cfg, data):
     """Shrink the model with the shared CPU smoke overrides."""
-    tiny = Config.fromfile(
+    tiny = load_config(
         osp.join(REPO, 'configs', '_base_', 'models',
                  'tiny_mask2former_overrides.py'))
     cfg.merge_from_dict(
@@ -196,7 +196,7 @@ def _tiny(cfg, data):
                          ['eval_ytvis2019_train', 'eval_davis2017_val'])
 def test_eval_config_runs_end_to_end(name, videos, tmp_path):
     from mmengine.runner import Runner
-    cfg = Config.fromfile(
+    cfg = load_config(
         osp.join(REPO, 'configs', 'videocutler', f'{name}.py'))
     if 'davis' in name:
         data = dict(data_root=videos['root'], resolution='')

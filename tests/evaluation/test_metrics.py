@@ -18,7 +18,7 @@ from vcl_mm.utils import InputError
 
 def _video_infos(videos, davis=False):
     from mmengine.registry import init_default_scope
-    init_default_scope('mmdet')
+    init_default_scope('vcl_mm')
     if davis:
         cfg = dict(
             type='DAVISDataset',

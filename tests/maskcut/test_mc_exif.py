@@ -11,12 +11,12 @@ import os.path as osp
 import numpy as np
 import pytest
 from mc_helpers import COLOUR_MODEL_CFG, MASKCUT, best_iou, colour_scene
-from mmengine.config import Config
 from PIL import Image
 
 from vcl_mm.maskcut import engine
 from vcl_mm.maskcut.images import load_image
 from vcl_mm.testing.runners import REPO_ROOT
+from vcl_mm.utils.launch import load_config
 
 ROOT = REPO_ROOT
 VIDEO_RECIPE = osp.join(ROOT, 'configs', 'videocutler',
@@ -57,8 +57,8 @@ def test_exif_rotated_photo_through_maskcut_dataset_and_clip(
         (96, 144)
     assert coco['annotations']
 
-    init_default_scope('mmdet')
-    recipe = Config.fromfile(VIDEO_RECIPE)
+    init_default_scope('vcl_mm')
+    recipe = load_config(VIDEO_RECIPE)
     data_cfg = recipe.train_dataloader.dataset
     data_cfg.dataset.update(
         data_root=str(tmp_path) + '/',

@@ -10,8 +10,9 @@ import os.path as osp
 import re
 
 import pytest
-from mmengine.config import Config
 from model_helpers import ROOT
+
+from vcl_mm.utils.launch import load_config
 
 READMES = [
     osp.join(ROOT, 'configs', 'videocutler', 'README.md'),
@@ -49,7 +50,7 @@ ROWS = tables()
 
 
 def _registered(type_name):
-    from mmdet import registry
+    from vcl_mm import registry
     for name in ('MODELS', 'TRANSFORMS', 'DATASETS', 'LOOPS',
                  'OPTIM_WRAPPERS', 'TASK_UTILS'):
         cls = getattr(registry, name).get(type_name)
@@ -115,5 +116,5 @@ _CACHE = {}
 
 def _config(path):
     if path not in _CACHE:
-        _CACHE[path] = Config.fromfile(osp.join(ROOT, path))
+        _CACHE[path] = load_config(osp.join(ROOT, path))
     return _CACHE[path]

@@ -63,3 +63,20 @@ def test_frame_ablations_set_one_variable(ablation, frames):
         if t['type'] == 'ImageToClip'
     ]
     assert to_clip[0]['num_frames'] == frames
+
+
+@pytest.mark.parametrize('options, message', [
+    ({'model.track_head.num_frames': 4}, 'model.track_head.num_frames is 4'),
+    ({'train_dataloader.dataset.dataset.pipeline.2.num_frames': 2},
+     'makes clips of 2 frames'),
+])
+def test_runner_names_both_keys_when_clip_and_head_disagree(
+        options, message):
+    from vcl_mm.engine.runner import check_clip_length
+    cfg = Config.fromfile(
+        osp.join(REPO_ROOT, 'configs', 'toy', 'videocutler_smoke_cpu.py'))
+    resolve_variables(cfg)
+    check_clip_length(cfg)  # the recipe agrees with itself
+    cfg.merge_from_dict(options)
+    with pytest.raises(InputError, match=message):
+        check_clip_length(cfg)

@@ -7,7 +7,7 @@ from collections import defaultdict
 
 from mmdet.datasets import YouTubeVISDataset
 from mmengine.logging import print_log
-from mmdet.registry import DATASETS
+from vcl_mm.registry import DATASETS
 from vcl_mm.utils import InputError, require_file
 from .api_wrappers.masks import seg_to_box
 

@@ -15,6 +15,41 @@ from vcl_mm.utils.launch import (check_data_paths, check_resumable,
                                  init_process_group)
 
 
+def _clip_makers(value, path):
+    """Yield ``(config key, frames per clip)`` of every transform below
+    ``value`` that makes a training clip."""
+    if isinstance(value, dict):
+        kind = value.get('type')
+        if kind in ('ImageToClip', 'UniformClipSample'):
+            yield path, value.get('num_frames', 3)
+        elif kind == 'UniformRefFrameSample':
+            yield path, value.get('num_ref_imgs', 2) + 1
+        for key, sub in value.items():
+            yield from _clip_makers(sub, f'{path}.{key}')
+    elif isinstance(value, (list, tuple)):
+        for i, sub in enumerate(value):
+            yield from _clip_makers(sub, f'{path}[{i}]')
+
+
+def check_clip_length(cfg):
+    """Raise :class:`InputError` if a training pipeline makes clips of
+    another length than the track head's ``num_frames`` (the model would
+    fail at its first step in an unexplained ``einsum``), naming both keys.
+    """
+    head = (cfg.get('model') or {}).get('track_head') or {}
+    frames = head.get('num_frames')
+    if frames is None:
+        return
+    for path, length in _clip_makers(cfg.get('train_dataloader'),
+                                     'train_dataloader'):
+        if length != frames:
+            raise InputError(
+                f'{path} makes clips of {length} frames but '
+                f'model.track_head.num_frames is {frames}: they must agree; '
+                'set num_frames = N at the top of the config (both follow '
+                'it) instead of either key alone')
+
+
 @RUNNERS.register_module()
 class DeviceAwareRunner(Runner):
     """mmengine's ``Runner`` with what vcl_mm needs from any entry point.
@@ -52,6 +87,7 @@ class DeviceAwareRunner(Runner):
         ``cfg`` itself is left as given)."""
         cfg = copy.deepcopy(cfg)
         resolve_variables(cfg)
+        check_clip_length(cfg)
         return super().from_cfg(cfg)
 
     def setup_env(self, env_cfg):

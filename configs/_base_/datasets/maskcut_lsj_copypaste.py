@@ -12,6 +12,8 @@ dataset_type = 'MaskCutDataset'
 data_root = 'data/imagenet/'
 ann_file = 'annotations/imagenet_train_fixsize480_tau0.15_N3.json'
 img_prefix = 'train/'
+# the LSJ canvas; data_root, ann_file, img_prefix and image_size are recipe
+# variables ('${name}' below): a child config sets them at its top
 image_size = (896, 896)
 backend_args = None
 
@@ -26,17 +28,17 @@ load_pipeline = [
     dict(type='RandomFlip', prob=0.5),
     # detectron2's ResizeScale: sizes by its rule (np.round of the largest
     # size fitting the scaled box), PIL bilinear images, PIL nearest masks
-    dict(type='D2RandomResize', scale=image_size, ratio_range=(0.1, 2.0)),
+    dict(type='D2RandomResize', scale='${image_size}', ratio_range=(0.1, 2.0)),
     dict(
         type='RandomCrop',
-        crop_size=image_size,
+        crop_size='${image_size}',
         crop_type='absolute',
         recompute_bbox=True,
         allow_negative_crop=True),
     dict(type='FilterAnnotations', min_gt_bbox_wh=(1e-5, 1e-5), by_mask=True),
     # the fixed-size canvas the copy-paste works on (FixedSizeCrop pads
     # bottom/right with 128)
-    dict(type='Pad', size=image_size, pad_val=dict(img=128, masks=0)),
+    dict(type='Pad', size='${image_size}', pad_val=dict(img=128, masks=0)),
 ]
 # target item + a source item of the same orientation -> training image.
 # Variant with mmdet's CopyPaste rules: dict(type='ScaledCopyPaste',
@@ -62,9 +64,9 @@ train_dataloader = dict(
         type='TargetAwareMixDataset',
         dataset=dict(
             type=dataset_type,
-            data_root=data_root,
-            ann_file=ann_file,
-            data_prefix=dict(img=img_prefix),
+            data_root='${data_root}',
+            ann_file='${ann_file}',
+            data_prefix=dict(img='${img_prefix}'),
             filter_cfg=dict(filter_empty_gt=True, min_size=0),
             backend_args=backend_args,
             pipeline=load_pipeline),

@@ -51,8 +51,8 @@ class ImageToClip(BaseTransform):
     def __init__(self,
                  num_frames: int = 3,
                  drop_keys: Sequence[str] = ('instances', )) -> None:
-        if int(num_frames) < 1:
         require_resolved(num_frames, 'ImageToClip.num_frames')
+        if int(num_frames) < 1:
             raise ValueError(f'num_frames must be >= 1, got {num_frames}')
         self.num_frames = int(num_frames)
         self.drop_keys = tuple(drop_keys)
