@@ -114,9 +114,11 @@ class CostMonitor:
 
 def build_cfg(args, name, precision, device, data_root):
     from vcl_mm.utils.launch import load_config  # resolves '${...}'
-    options = None
+    options = {}  # recipe variables
     if name.startswith('video') and args.tiny:  # the toy recipe is 3-frame
-        options = dict(num_frames=int(name[-1]))
+        options['num_frames'] = int(name[-1])
+    if name == 'image' and args.image_size and not args.tiny:
+        options['image_size'] = (args.image_size, args.image_size)
     cfg = load_config(
         osp.join(ROOT, (TINY if args.tiny else RECIPES)[name]), options)
     cfg.train_dataloader.dataset.dataset.data_root = data_root
@@ -129,18 +131,8 @@ def build_cfg(args, name, precision, device, data_root):
     if name.startswith('video') and args.tiny:
         for t in cfg.train_dataloader.dataset.dataset.pipeline:
             for s in t.get('transforms', []):
-                if s['type'] == 'RandomChoiceResize':  # short side 64
+                if 'scales' in s:  # the clip-level resize: short side 64
                     s['scales'] = [(1333, 64)]
-    if name == 'image' and args.image_size and not args.tiny:
-        size = (args.image_size, args.image_size)
-        model.data_preprocessor.batch_augments[0].size = size
-        for t in cfg.train_dataloader.dataset.dataset.pipeline:
-            if t['type'] == 'RandomResize':
-                t['scale'] = size
-            elif t['type'] == 'RandomCrop':
-                t['crop_size'] = size
-            elif t['type'] == 'Pad':
-                t['size'] = size
     wrapper = dict(cfg.optim_wrapper)
     if precision == 'amp':
         wrapper.update(type='DeviceAmpOptimWrapper', device=device.type)
