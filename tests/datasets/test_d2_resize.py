@@ -12,7 +12,6 @@ import pytest
 from mmdet.registry import TRANSFORMS
 from mmdet.structures.bbox import HorizontalBoxes
 from mmdet.structures.mask import BitmapMasks, PolygonMasks
-from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from PIL import Image
 
@@ -20,6 +19,7 @@ from vcl_mm.datasets.transforms import CutLERCopyPaste
 from vcl_mm.datasets.transforms.d2_resize import (fit_size, resize_image,
                                                   shortest_edge_size)
 from vcl_mm.testing.runners import REPO_ROOT
+from vcl_mm.utils.launch import load_config
 
 VIDEO_DATA = osp.join(REPO_ROOT, 'configs', '_base_', 'datasets',
                       'imagecut2video.py')
@@ -29,7 +29,7 @@ IMAGE_DATA = osp.join(REPO_ROOT, 'configs', '_base_', 'datasets',
 
 @pytest.fixture(autouse=True)
 def _scope():
-    init_default_scope('mmdet')
+    init_default_scope('vcl_mm')
 
 
 def textured(h, w, seed=0):
@@ -113,7 +113,7 @@ def test_video_recipe_resize_is_detectron2s(hw, scale_idx):
     """The recipe's clip-level resize step (short side 360 / 480, long side
     <= 1333) gives ResizeShortestEdge's size and PIL's pixels."""
     step = copy.deepcopy(
-        Config.fromfile(VIDEO_DATA).clip_level_step['transforms'][0])
+        load_config(VIDEO_DATA).clip_level_step['transforms'][0])
     scales = step['scales']
     step['scales'] = [scales[scale_idx]]
     resize = TRANSFORMS.build(step)
@@ -133,7 +133,7 @@ def test_image_recipe_lsj_resize_is_detectron2s(ratio, hw):
     """The recipe's LSJ resize (ResizeScale, 0.1-2.0 of the 896 canvas)
     gives detectron2's size and PIL's pixels at fixed scales, the 0.1x
     aliasing end included."""
-    cfg = Config.fromfile(IMAGE_DATA)
+    cfg = load_config(IMAGE_DATA)
     step = next(
         t for t in cfg.load_pipeline if 'ratio_range' in t)
     step = dict(copy.deepcopy(step), ratio_range=(ratio, ratio))
@@ -146,7 +146,7 @@ def test_image_recipe_lsj_resize_is_detectron2s(ratio, hw):
 def test_image_recipe_draws_its_scale_as_detectron2():
     """One uniform draw of the scale in ratio_range; the float box is kept
     (mmcv's RandomResize truncates it to integers first)."""
-    cfg = Config.fromfile(IMAGE_DATA)
+    cfg = load_config(IMAGE_DATA)
     step = next(t for t in cfg.load_pipeline if 'ratio_range' in t)
     resize = TRANSFORMS.build(copy.deepcopy(step))
     hw = (375, 500)
@@ -160,7 +160,7 @@ def test_image_recipe_draws_its_scale_as_detectron2():
 
 def test_image_recipe_loads_uint8():
     """detectron2 resizes the uint8 image it reads (the PIL path)."""
-    load = Config.fromfile(IMAGE_DATA).load_pipeline[0]
+    load = load_config(IMAGE_DATA).load_pipeline[0]
     assert not load.get('to_float32', False)
 
 
@@ -203,7 +203,7 @@ def test_every_training_config_resizes_like_detectron2():
                                            'video_smoke_generated'))
     ]
     for path in paths:
-        dumped = str(Config.fromfile(path).train_dataloader)
+        dumped = str(load_config(path).train_dataloader)
         assert 'Resize' in dumped, path
         for bad in ("'type': 'RandomResize'", "'type': 'Resize'"):
             assert bad not in dumped, (path, bad)
@@ -242,10 +242,10 @@ def test_polygon_variant_fills_holes_and_is_a_config_switch():
     filled = res['gt_masks'].masks[0]
     assert filled[15:25, 15:25].all() and filled[:5].sum() == 0
     assert abs(int(filled.sum()) - 30 * 30) <= 4 * 30
-    base = Config.fromfile(osp.join(
+    base = load_config(osp.join(
         REPO_ROOT, 'configs', 'cutler',
         'cutler_mask2former_r50_8xb2-lsj-160k_imagenet.py'))
-    variant = Config.fromfile(osp.join(
+    variant = load_config(osp.join(
         REPO_ROOT, 'configs', 'cutler',
         'cutler_mask2former_r50_8xb2-lsj-160k_imagenet_polygon.py'))
     types = [t['type'] for t in
@@ -253,3 +253,22 @@ def test_polygon_variant_fills_holes_and_is_a_config_switch():
     assert 'MasksAsPolygons' not in str(base.train_dataloader)
     assert types.index('MasksAsPolygons') == \
         types.index('FilterAnnotations') - 1
+
+
+def test_repeated_frames_reuse_the_resize_exactly():
+    """Equal frames (a clip before its per-frame crop) reuse one PIL call;
+    a different frame or size is resized anew."""
+    resize = TRANSFORMS.build(
+        dict(type='D2Resize', scale=(1333, 60), keep_ratio=True))
+    img, masks = textured(50, 70), blobs(50, 70)
+    first = resize(results_of(img, masks))
+    again = resize(results_of(img, masks))
+    np.testing.assert_array_equal(first['img'], again['img'])
+    np.testing.assert_array_equal(first['gt_masks'].masks,
+                                  again['gt_masks'].masks)
+    other_img, other_masks = textured(50, 70, seed=5), blobs(50, 70, seed=5)
+    other = resize(results_of(other_img, other_masks))
+    assert_like_detectron2(other, other_img, other_masks, (60, 84))
+    resize.scale = (1333, 40)
+    smaller = resize(results_of(img, masks))
+    assert_like_detectron2(smaller, img, masks, (40, 56))

@@ -159,6 +159,22 @@ class D2Resize(Resize):
                              f'{SIZE_RULES}, got {size_rule!r}')
         super().__init__(*args, backend='pillow', **kwargs)
         self.size_rule = size_rule
+        # (input, size, output) of the last call per kind: the frames of an
+        # ImageCut2Video clip are one image until the per-frame crop (a
+        # no-op below 600 px), so PIL runs once per clip instead of per frame
+        self._last = {}
+
+    def _cached(self, kind: str, array: np.ndarray, size: tuple, fn):
+        """``fn(array, size)``, reused (copied) when ``array`` equals the
+        previous call's input of this kind at the same size."""
+        last = self._last.get(kind)
+        if last is not None and last[1] == size and \
+                last[0].dtype == array.dtype and \
+                np.array_equal(last[0], array):
+            return last[2].copy()
+        out = fn(array, size)
+        self._last[kind] = (array.copy(), size, out.copy())
+        return out
 
     def output_size(self, height: int, width: int) -> Tuple[int, int]:
         """(new_h, new_w) for an input of (height, width) at
@@ -179,7 +195,8 @@ class D2Resize(Resize):
             return
         h, w = img.shape[:2]
         new_h, new_w = self.output_size(h, w)
-        results['img'] = resize_image(img, (new_h, new_w))
+        results['img'] = self._cached('img', img, (new_h, new_w),
+                                      resize_image)
         results['img_shape'] = (new_h, new_w)
         results['scale_factor'] = (new_w / w, new_h / h)
         results['keep_ratio'] = self.keep_ratio
@@ -193,7 +210,8 @@ class D2Resize(Resize):
             results['gt_masks'] = masks.resize(size)
         else:
             results['gt_masks'] = BitmapMasks(
-                resize_masks_nearest(masks.masks, size), *size)
+                self._cached('masks', np.asarray(masks.masks), size,
+                             resize_masks_nearest), *size)
 
     def _resize_seg(self, results: dict) -> None:
         seg = results.get('gt_seg_map')
