@@ -31,22 +31,26 @@ from mmdet.registry import \
 from mmdet.registry import OPTIM_WRAPPERS as MMDET_OPTIM_WRAPPERS
 from mmdet.registry import OPTIMIZERS as MMDET_OPTIMIZERS
 from mmdet.registry import PARAM_SCHEDULERS as MMDET_PARAM_SCHEDULERS
-from mmdet.registry import \
-    RUNNER_CONSTRUCTORS as MMDET_RUNNER_CONSTRUCTORS
-from mmdet.registry import RUNNERS as MMDET_RUNNERS
 from mmdet.registry import TASK_UTILS as MMDET_TASK_UTILS
 from mmdet.registry import TRANSFORMS as MMDET_TRANSFORMS
 from mmdet.registry import VISBACKENDS as MMDET_VISBACKENDS
 from mmdet.registry import VISUALIZERS as MMDET_VISUALIZERS
 from mmdet.registry import \
     WEIGHT_INITIALIZERS as MMDET_WEIGHT_INITIALIZERS
+from mmengine.registry import \
+    RUNNER_CONSTRUCTORS as MMENGINE_RUNNER_CONSTRUCTORS
+from mmengine.registry import RUNNERS as MMENGINE_RUNNERS
 from mmengine.registry import Registry
 
+# Runners hang under mmengine's root registry, not mmdet's (which holds no
+# runner): mmdet's tools/train.py builds `runner_type` from the root before
+# any scope is set, and mmengine resolves 'vcl_mm.Name' there only among
+# the root's direct children.
 RUNNERS = Registry(
-    'runner', parent=MMDET_RUNNERS, locations=['vcl_mm.engine'])
+    'runner', parent=MMENGINE_RUNNERS, locations=['vcl_mm.engine'])
 RUNNER_CONSTRUCTORS = Registry(
     'runner constructor',
-    parent=MMDET_RUNNER_CONSTRUCTORS,
+    parent=MMENGINE_RUNNER_CONSTRUCTORS,
     locations=['vcl_mm.engine'])
 LOOPS = Registry('loop', parent=MMDET_LOOPS, locations=['vcl_mm.engine'])
 HOOKS = Registry('hook', parent=MMDET_HOOKS, locations=['vcl_mm.engine'])
@@ -102,7 +106,7 @@ EVALUATOR = Registry(
 VISUALIZERS = Registry(
     'visualizer',
     parent=MMDET_VISUALIZERS,
-    locations=['vcl_mm.visualization'])
+    locations=['vcl_mm.visualization.track_visualizer'])
 VISBACKENDS = Registry(
     'vis_backend',
     parent=MMDET_VISBACKENDS,

@@ -6,7 +6,8 @@
 #   loading under torch >= 2.6, strict weights, gloo on CPU-only machines,
 #   recipe variables '${name}'): vcl_mm.engine.DeviceAwareRunner. `--amp` of
 #   any train.py asks for AmpOptimWrapper, which is device-aware here.
-runner_type = 'DeviceAwareRunner'
+# scoped name: mmdet's tools build the runner before any default scope is set
+runner_type = 'vcl_mm.DeviceAwareRunner'
 # weights that do not fit the model are refused with their key names; True
 # loads the matching ones and logs the rest (mmengine's default)
 allow_partial_load = False

@@ -159,7 +159,7 @@ def test_eval_configs_load_and_name_their_data(name):
     assert cfg.model.type == 'VideoCutLER'
     assert cfg.model.test_cfg.topk == 10
     assert cfg.default_scope == 'vcl_mm'
-    assert cfg.runner_type == 'DeviceAwareRunner'
+    assert cfg.runner_type == 'vcl_mm.DeviceAwareRunner'
     assert ds.pipeline[0].transforms[1].scale == (1333, 360)
     # the official test: PIL bilinear resize, float16 autocast on GPUs
     # with the pixel decoder in float32, stored pixels (no EXIF rotation)

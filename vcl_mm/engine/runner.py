@@ -57,7 +57,7 @@ class DeviceAwareRunner(Runner):
     Subclassed so that mmdet's ``tools/train.py`` / ``test.py``, ``mim``,
     ``torchrun`` and ``RUNNERS.build(cfg)`` in a notebook behave as our
     tools: everything below comes from the config (``runner_type =
-    'DeviceAwareRunner'`` in ``configs/_base_/default_runtime.py``), nothing
+    'vcl_mm.DeviceAwareRunner'`` in ``configs/_base_/default_runtime.py``), nothing
     is patched on import.
 
     * **Recipe variables**: a string ``'${name}'`` anywhere in the config is
@@ -127,17 +127,6 @@ class DeviceAwareRunner(Runner):
                 'test_cfg; use an evaluation config (configs/videocutler/'
                 'eval_*.py)')
         check_data_paths(self.cfg, ('test_dataloader', ))
-        vis = self.cfg.get('default_hooks', {}).get('visualization') or {}
-        if vis.get('draw') and vis.get('type') == 'TrackVisualizationHook':
-            try:
-                import seaborn  # noqa: F401
-            except ImportError:
-                raise InputError(
-                    "drawing predictions uses mmdet's TrackLocalVisualizer, "
-                    'whose track colours need seaborn (not a vcl_mm '
-                    "dependency): pip install seaborn 'pandas<2.3' (pandas "
-                    '>= 3 needs numpy 2, which mmdet 3.3 cannot use); or draw '
-                    'tracks with tools/demo/video_demo.py') from None
         return super().test()
 
     def resume(self, filename, *args, **kwargs):

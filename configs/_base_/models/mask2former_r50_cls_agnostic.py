@@ -28,7 +28,9 @@ model = dict(
             for k, v in _base_.model.track_head.items()
             if k not in ('type', 'num_classes', 'num_frames', 'train_cfg')
         },
-        type='Mask2FormerHead',
+        # mmdet's Mask2FormerHead matching in float32 with autocast off
+        # (as upstream's matcher); DropLoss off by default
+        type='CutLERMask2FormerHead',
         # float32 under AMP, as upstream
         pixel_decoder=dict(
             _base_.model.track_head.pixel_decoder,
