@@ -176,7 +176,16 @@ def test_a_wheel_installed_outside_the_checkout_resolves_vcl_mm_configs(
     (tmp_path / 'child.py').write_text(
         "_base_ = 'vcl_mm::videocutler/videocutler_r50_8xb2-80k_imagenet.py'"
         '\nnum_frames = 4\n')
+    assert (site / 'vcl_mm-config-scope.pth').is_file()
+    # no site processing (-S): the dependencies' folder is put on the path
+    # without its .pth files (the checkout's editable install and its hook),
+    # the wheel's folder is added as a site folder, so only the wheel's own
+    # .pth can make mmengine resolve vcl_mm:: names
+    import sysconfig
     code = textwrap.dedent("""\
+        import site, sys
+        sys.path.append({deps!r})
+        site.addsitedir({site!r})
         import vcl_mm
         from mmengine.config import Config
         from vcl_mm.utils import resolve_variables
@@ -184,10 +193,9 @@ def test_a_wheel_installed_outside_the_checkout_resolves_vcl_mm_configs(
         cfg = resolve_variables(Config.fromfile('child.py'))
         assert cfg.model.track_head.num_frames == 4
         print('WHEEL OK')
-        """).format(site=str(site))
+        """).format(site=str(site), deps=sysconfig.get_path('purelib'))
     env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
-    env['PYTHONPATH'] = str(site)
-    proc = subprocess.run([sys.executable, '-c', code], cwd=tmp_path,
+    proc = subprocess.run([sys.executable, '-S', '-c', code], cwd=tmp_path,
                           env=env, capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
