@@ -60,3 +60,47 @@ def test_image_listed_twice(tmp_path):
 def test_good_json_loads(tmp_path):
     _write(tmp_path, [_ann()])
     assert len(_build(tmp_path)) == 1
+
+
+def _browse():
+    import importlib.util
+    import os.path as osp
+
+    from vcl_mm.testing.runners import REPO_ROOT
+    spec = importlib.util.spec_from_file_location(
+        'browse_dataset_inputs',
+        osp.join(REPO_ROOT, 'tools', 'analysis_tools', 'browse_dataset.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _browse_args(tmp_path, out):
+    import os.path as osp
+
+    from vcl_mm.testing.runners import REPO_ROOT
+    cfg = osp.join(REPO_ROOT, 'configs', '_base_', 'datasets',
+                   'imagecut2video.py')
+    return [cfg, '--output-dir', out, '--num', '1', '--cfg-options',
+            f'train_dataloader.dataset.dataset.data_root={tmp_path}/',
+            'train_dataloader.dataset.dataset.ann_file=ann.json',
+            'train_dataloader.dataset.dataset.data_prefix.img=images/']
+
+
+def test_browse_empty_dataset_one_line(tmp_path, capsys):
+    (tmp_path / 'images').mkdir()
+    (tmp_path / 'ann.json').write_text(
+        json.dumps(dict(images=[], annotations=[])))
+    with pytest.raises(SystemExit) as err:
+        _browse().main(_browse_args(tmp_path, str(tmp_path / 'vis')))
+    assert err.value.code == 2
+    assert 'training dataset of the config is empty' in \
+        capsys.readouterr().err
+
+
+def test_browse_output_below_a_file(tmp_path, capsys):
+    _write(tmp_path, [_ann()])
+    (tmp_path / 'f').write_text('x')
+    with pytest.raises(SystemExit) as err:
+        _browse().main(_browse_args(tmp_path, str(tmp_path / 'f' / 'vis')))
+    assert err.value.code == 2 and 'is a file' in capsys.readouterr().err
