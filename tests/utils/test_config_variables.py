@@ -20,7 +20,8 @@ def test_a_child_variable_reaches_lists_written_in_the_base(tmp_path):
           "pipeline = [dict(type='A', n='${num_frames}'), "
           "dict(type='B', size='${size}', keep='${num_frames}x')]\n"
           "model = dict(head=dict(num_frames='${num_frames}'))\n")
-    child = write(tmp_path, 'child.py', "_base_ = './base.py'\nnum_frames = 2\n")
+    child = write(tmp_path, 'child.py',
+                  "_base_ = './base.py'\nnum_frames = 2\n")
     cfg = resolve_variables(Config.fromfile(child))
     assert cfg.pipeline[0]['n'] == 2 and cfg.model.head.num_frames == 2
     # types kept, partial strings are not references

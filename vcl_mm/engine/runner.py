@@ -8,8 +8,7 @@ from mmengine.runner.checkpoint import (_load_checkpoint,
                                         _load_checkpoint_to_model)
 
 from vcl_mm.registry import RUNNERS
-from vcl_mm.utils import (InputError, register_checkpoint_loader,
-                          require_file)
+from vcl_mm.utils import InputError, register_checkpoint_loader, require_file
 from vcl_mm.utils.config_variables import resolve_variables
 from vcl_mm.utils.launch import (check_data_paths, check_resumable,
                                  init_process_group)
@@ -57,8 +56,8 @@ class DeviceAwareRunner(Runner):
     Subclassed so that mmdet's ``tools/train.py`` / ``test.py``, ``mim``,
     ``torchrun`` and ``RUNNERS.build(cfg)`` in a notebook behave as our
     tools: everything below comes from the config (``runner_type =
-    'vcl_mm.DeviceAwareRunner'`` in ``configs/_base_/default_runtime.py``), nothing
-    is patched on import.
+    'vcl_mm.DeviceAwareRunner'`` in ``configs/_base_/default_runtime.py``),
+    nothing is patched on import.
 
     * **Recipe variables**: a string ``'${name}'`` anywhere in the config is
       replaced by the top-level value ``name`` once every base and
