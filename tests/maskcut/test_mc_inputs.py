@@ -13,6 +13,7 @@ from PIL import Image
 from vcl_mm.maskcut.images import SkipImage, jpeg_pixel_data_problem, \
     load_image
 from vcl_mm.testing.runners import REPO_ROOT, run_tool
+from vcl_mm.utils import InputError
 
 BASE = osp.join(REPO_ROOT, 'configs', 'maskcut', 'maskcut_dino-vitb8_480.py')
 TINY = f"""_base_ = '{BASE}'
@@ -196,3 +197,28 @@ def test_empty_jpeg_recorded_as_skip_by_the_tool(job, tmp_path, capsys):
     assert [im['file_name'] for im in data['images']] == ['ok.jpg']
     skipped = (tmp_path / 'o.skipped.txt').read_text()
     assert 'empty.jpg' in skipped and 'pixel data' in skipped
+
+
+@pytest.mark.parametrize('name', [
+    'maskcut/maskcut_dino-vitb8_480.py', 'maskcut/maskcut_dino-vitb16_480.py',
+    'maskcut/maskcut_dino-vits8_480.py', 'toy/maskcut_patch-stats.py'
+])
+def test_shipped_configs_pass_validation(name, tmp_path):
+    args = _tool().parse_args([
+        '--input', str(tmp_path), '--out', str(tmp_path / 'o.json'),
+        '--config', osp.join(REPO_ROOT, 'configs', name), '--cfg-options',
+        'engine.batch_size=2'
+    ])
+    model, maskcut, engine = _tool().build_cfg(args)
+    assert engine['batch_size'] == 2
+
+
+def test_other_extractor_keys_checked_against_its_class(tmp_path):
+    args = _tool().parse_args([
+        '--input', str(tmp_path), '--out', str(tmp_path / 'o.json'),
+        '--config', osp.join(REPO_ROOT, 'configs', 'toy',
+                             'maskcut_patch-stats.py'), '--cfg-options',
+        'model.patch_sise=4'
+    ])
+    with pytest.raises(InputError, match='model.patch_size'):
+        _tool().build_cfg(args)
