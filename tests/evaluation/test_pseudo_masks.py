@@ -208,6 +208,10 @@ def test_images_missing_in_gt_sizes_and_mixed_scores_are_named(
         dict(im, height=32) for im in pseudo['images']
     ])
     path = _bad(tmp_path, files, 'b.json', resized)
+    # its masks no longer fit its own images: named on load
+    with pytest.raises(InputError, match='has RLE size'):
+        evaluate_pseudo_masks(path, files['gt_file'], progress=False)
+    path = _bad(tmp_path, files, 'b.json', dict(resized, annotations=[]))
     with pytest.raises(InputError, match='is 80x32 in'):
         evaluate_pseudo_masks(path, files['gt_file'], progress=False)
     mixed = dict(pseudo, annotations=[

@@ -297,3 +297,15 @@ def test_tool_reports_a_bad_source_in_one_line(tmp_path, capsys):
     assert err.value.code == 2
     assert 'not a ResNet checkpoint' in capsys.readouterr().err
     assert not osp.exists(tmp_path / 'o')
+
+
+@pytest.mark.parametrize('name', ['dino_resnet50_to_mmdet',
+                                  'dino_vit_to_maskcut'])
+def test_output_below_a_regular_file_refused_first(tmp_path, capsys, name):
+    src = tmp_path / 'src.pth'
+    torch.save({'x': torch.zeros(1)}, src)
+    (tmp_path / 'f').write_text('x')
+    with pytest.raises(SystemExit) as err:
+        _tool(name).main([str(src), str(tmp_path / 'f' / 'o.pth')])
+    assert err.value.code == 2
+    assert 'is a file' in capsys.readouterr().err
