@@ -87,7 +87,7 @@ val_cfg = None
 # official server as the submission zip written here.
 test_evaluator = dict(
     _delete_=True,
-    type='ClassAgnosticYTVISMetric',
+    type='StreamingYTVISMetric',
     class_agnostic=False,
     format_only=True,
     outfile_prefix='work_dirs/ytvis_val_results')
