@@ -72,7 +72,7 @@ def test_returns_tracks_without_writing(inferencer, video, tmp_path,
         assert len(t['segmentations']) == 7
         assert all(s is None or s['size'] == [60, 80]
                    for s in t['segmentations'])
-    assert result['drawn'] == [t['id'] for t in tracks if t['score'] >= 0.3]
+    assert result['drawn'] == [t['id'] for t in tracks if t['score'] > 0.3]
 
 
 def test_streams_window_by_window(inferencer, video, monkeypatch):
@@ -100,20 +100,21 @@ def test_streams_window_by_window(inferencer, video, monkeypatch):
 
 def test_writes_outputs_and_draws_above_the_threshold(
         inferencer, video, tmp_path, monkeypatch):
-    import vcl_mm.visualization as vis
-    seen, real = [], vis.draw_tracks
+    from vcl_mm.visualization import TrackOverlayVisualizer
+    seen, real = [], TrackOverlayVisualizer.add_datasample
 
-    def recording(frame, masks, ids, scores, **kwargs):
-        seen.append(kwargs.get('score_thr'))
-        return real(frame, masks, ids, scores, **kwargs)
+    def recording(self, name, image, data_sample=None, **kwargs):
+        seen.append(kwargs.get('pred_score_thr'))
+        return real(self, name, image, data_sample, **kwargs)
 
-    monkeypatch.setattr(vis, 'draw_tracks', recording)
+    # the demo draws through the visualizer of tools/test.py --show-dir
+    monkeypatch.setattr(TrackOverlayVisualizer, 'add_datasample', recording)
     out = str(tmp_path / 'out')
     result = inferencer(video, out, pred_score_thr=0.5, window_size=4,
                         short_side=48)
     assert seen == [0.5] * 7
     assert result['drawn'] == [
-        t['id'] for t in result['tracks'] if t['score'] >= 0.5
+        t['id'] for t in result['tracks'] if t['score'] > 0.5
     ]
     saved = json.load(open(osp.join(out, 'tracks.json')))
     assert saved['tracks'] == result['tracks']

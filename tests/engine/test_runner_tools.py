@@ -192,18 +192,3 @@ def test_test_tool_refuses_a_checkpoint_of_another_model(videos, tmp_path):
     last = [ln for ln in proc.stderr.splitlines() if ln.strip()][-1]
     assert last.startswith('error: ') and 'does not fit' in last
     assert 'missing' in last and 'Traceback' not in proc.stderr
-
-
-def test_show_dir_without_seaborn_is_one_clear_line():
-    """mmdet's track visualizer needs seaborn; say so before any work."""
-    try:
-        import seaborn  # noqa: F401
-        pytest.skip('seaborn is installed: --show-dir draws')
-    except ImportError:
-        pass
-    proc = run_tool(['tools/test.py', CONFIG, CONFIG, '--show-dir', 'vis'],
-                    timeout=120)
-    assert proc.returncode == 2
-    last = [ln for ln in proc.stderr.splitlines() if ln.strip()][-1]
-    assert last.startswith('error: ') and 'seaborn' in last
-    assert 'Traceback' not in proc.stderr

@@ -1,11 +1,35 @@
 """Track overlays: stable colours from mmdet's palette, drawn where masks
-are, in either channel order."""
+are, in either channel order, through TrackOverlayVisualizer (mmdet's
+track visualizer, without seaborn)."""
+import subprocess
+import sys
+
 import cv2
 import numpy as np
+import pytest
+import torch
+from mmdet.structures import DetDataSample
 from mmdet.visualization.palette import get_palette
+from mmengine.structures import InstanceData
 
-from vcl_mm.visualization import (DEFAULT_PRED_SCORE_THR, draw_tracks,
+from vcl_mm.testing.runners import REPO_ROOT
+from vcl_mm.visualization import (DEFAULT_PRED_SCORE_THR,
+                                  TrackOverlayVisualizer, draw_tracks,
                                   label_style, track_colour)
+
+
+def draw(img, masks, ids, scores=None, thr=DEFAULT_PRED_SCORE_THR,
+         **kwargs):
+    """Predictions drawn as the test hook and the demo draw them."""
+    fields = dict(masks=torch.from_numpy(masks),
+                  instances_id=torch.tensor(ids, dtype=torch.long))
+    if scores is not None:
+        fields['scores'] = torch.tensor(scores, dtype=torch.float64)
+    sample = DetDataSample(pred_track_instances=InstanceData(**fields))
+    vis = TrackOverlayVisualizer(name='test', **kwargs)
+    vis.add_datasample('frame', img, sample, draw_gt=False,
+                       pred_score_thr=thr)
+    return vis.get_image()
 
 
 def test_colours_are_mmdet_random_palette_by_id():
@@ -48,8 +72,8 @@ def ten_tracks(h, w):
 def test_tracks_below_the_score_threshold_are_not_drawn():
     img = np.full((120, 160, 3), 128, np.uint8)
     masks, ids, scores = ten_tracks(120, 160)
-    out = draw_tracks(img, masks, ids, scores, score_thr=0.3)
-    drawn = [k for k in range(10) if scores[k] >= 0.3]
+    out = draw(img, masks, ids, scores, thr=0.3)
+    drawn = [k for k in range(10) if scores[k] > 0.3]
     hidden = masks[[k for k in range(10) if k not in drawn]].any(0)
     shown = masks[drawn].any(0)
     # pixels of low-score tracks only (away from drawn masks, their
@@ -59,8 +83,9 @@ def test_tracks_below_the_score_threshold_are_not_drawn():
     assert only_hidden.any()
     assert (out[only_hidden] == 128).all()
     assert (out[shown] != 128).any(-1).all()
-    everything = draw_tracks(img, masks, ids, scores)
+    everything = draw(img, masks, ids, scores, thr=0)
     assert (everything[hidden & ~shown] != 128).any()
+    assert np.array_equal(everything, draw_tracks(img, masks, ids, scores))
 
 
 def test_the_best_track_wins_overlaps():
@@ -83,9 +108,9 @@ def test_labels_are_sized_to_the_frame():
         img = np.full((h, w, 3), 128, np.uint8)
         masks, ids, scores = ten_tracks(h, w)
         for thr in (None, DEFAULT_PRED_SCORE_THR):
-            with_labels = draw_tracks(img, masks, ids, scores, score_thr=thr)
-            without = draw_tracks(img, masks, ids, scores, score_thr=thr,
-                                  labels=False)
+            with_labels = draw(img, masks, ids, scores, thr=thr or 0)
+            without = draw(img, masks, ids, scores, thr=thr or 0,
+                           labels=False)
             fractions[h, thr] = (with_labels != without).any(-1).mean()
     # all ten labels (the old overlay's text alone: 24% at 160x120)
     assert 0 < fractions[120, None] < 0.22, fractions
@@ -108,3 +133,73 @@ def test_one_colour_per_track_id():
     a = draw_tracks(img, mask, [7], [0.8], labels=False)
     b = draw_tracks(img, mask, [7], [0.4], labels=False)
     assert np.array_equal(a, b)  # same id, same colour, whatever the score
+
+
+def test_is_mmdets_track_visualizer_in_the_vcl_mm_scope():
+    from mmdet.registry import VISUALIZERS as MMDET_VISUALIZERS
+    from mmdet.visualization import TrackLocalVisualizer
+
+    from vcl_mm.registry import VISUALIZERS
+    from vcl_mm.utils.launch import load_config
+    assert issubclass(TrackOverlayVisualizer, TrackLocalVisualizer)
+    assert VISUALIZERS.get('TrackOverlayVisualizer') is \
+        TrackOverlayVisualizer
+    assert MMDET_VISUALIZERS.get('vcl_mm.TrackOverlayVisualizer') is \
+        TrackOverlayVisualizer
+    cfg = load_config(f'{REPO_ROOT}/configs/toy/video_smoke_generated.py')
+    assert cfg.visualizer.type == 'vcl_mm.TrackOverlayVisualizer'
+
+
+def test_draws_without_seaborn(monkeypatch):
+    """mmdet's own track colours raise without seaborn; ours do not use
+    them."""
+    import mmdet.visualization.local_visualizer as local
+    monkeypatch.setattr(local, 'sns', None)
+    img = np.zeros((40, 60, 3), np.uint8)
+    masks = np.zeros((1, 40, 60), bool)
+    masks[0, 10:30, 10:40] = True
+    out = draw(img, masks, [4], [0.9], labels=False)
+    assert np.abs(out[20, 25].astype(int) -
+                  np.array(track_colour(4)) * 0.5).max() <= 1
+
+
+def test_add_datasample_keeps_mmdets_contract(tmp_path):
+    """GT left of predictions, above-threshold rule, out_file in BGR,
+    ground truth with the packed ``instances_ids`` and no scores."""
+    from mmdet.structures.mask import BitmapMasks
+    img = np.full((40, 60, 3), 50, np.uint8)
+    masks = np.zeros((2, 40, 60), bool)
+    masks[0, 5:20, 5:25] = True
+    masks[1, 22:38, 30:55] = True
+    sample = DetDataSample(
+        gt_instances=InstanceData(masks=BitmapMasks(masks, 40, 60),
+                                  instances_ids=torch.tensor([3, 8])),
+        pred_track_instances=InstanceData(
+            masks=torch.from_numpy(masks), instances_id=torch.tensor([3, 8]),
+            scores=torch.tensor([0.3, 0.31])))
+    vis = TrackOverlayVisualizer(name='contract')
+    out_file = str(tmp_path / 'frame.png')
+    vis.add_datasample('f', img, sample, pred_score_thr=0.3,
+                       out_file=out_file)
+    written = cv2.imread(out_file)[..., ::-1]
+    assert written.shape == (40, 120, 3)
+    gt, pred = written[:, :60], written[:, 60:]
+    assert np.array_equal(gt, draw_tracks(img, masks, [3, 8]))
+    # 0.3 is not above the threshold: only track 8 is drawn
+    assert np.array_equal(pred, draw_tracks(img, masks[1:], [8], [0.31]))
+    assert np.array_equal(vis.get_image(), pred)
+    vis.set_image(img)  # mmengine's canvas again
+    assert np.array_equal(vis.get_image(), img)
+    with pytest.raises(ValueError, match='do not fit'):
+        vis.add_datasample('f', img[:30], sample, draw_gt=False)
+
+
+def test_importing_the_package_stays_light():
+    code = ('import sys, vcl_mm.visualization as v; '
+            'assert "torch" not in sys.modules; '
+            'assert "mmdet" not in sys.modules; '
+            'assert v.TrackOverlayVisualizer.__name__; '
+            'assert "mmdet" in sys.modules')
+    proc = subprocess.run([sys.executable, '-c', code], cwd=REPO_ROOT,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]

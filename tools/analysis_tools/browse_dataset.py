@@ -2,8 +2,10 @@
 
 Each clip becomes one JPEG: its frames side by side, every track (instance
 id) filled and outlined in its own colour, the same colour in every frame,
-with its id written on it; the header shows the frame index and, for
-ImageCut2Video clips, whether objects were pasted or a skip rule fired.
+with its id written on it (drawn by ``TrackOverlayVisualizer``, as
+``tools/test.py --show-dir`` and the demo draw); the header shows the frame
+index and, for ImageCut2Video clips, whether objects were pasted or a skip
+rule fired.
 
 Examples::
 
@@ -41,16 +43,23 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def draw_frame(img, masks, ids, alpha=0.5, title=''):
-    """One BGR frame with its tracks (vcl_mm.visualization) under a header.
+def draw_frame(visualizer, img, sample, title=''):
+    """One BGR frame with its ground-truth tracks under a header.
+
+    Args:
+        visualizer (TrackOverlayVisualizer): draws the tracks (as
+            ``tools/test.py --show-dir`` and the demo do).
+        img (np.ndarray): (H, W, 3) uint8 BGR frame.
+        sample (DetDataSample): the frame's sample with ``gt_instances``.
+        title (str): header text.
 
     Returns:
         np.ndarray: (H + 24, W, 3) uint8 BGR.
     """
     import cv2
-
-    from vcl_mm.visualization import draw_tracks
-    out = draw_tracks(img, masks, ids, alpha=alpha, rgb=False)
+    visualizer.add_datasample('frame', img[..., ::-1], sample, draw_gt=True,
+                              draw_pred=False)
+    out = np.ascontiguousarray(visualizer.get_image()[..., ::-1])
     header = np.full((24, out.shape[1], 3), 255, np.uint8)
     cv2.putText(header, title, (4, 17), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
                 (0, 0, 0), 1, cv2.LINE_AA)
@@ -64,6 +73,8 @@ def clip_strip(packed, alpha=0.5):
         tuple: strip (H + 24, sum W + gaps, 3) uint8 BGR and a one-line
         description (image path, ids per frame, paste status).
     """
+    from vcl_mm.visualization import TrackOverlayVisualizer
+    visualizer = TrackOverlayVisualizer(name='browse_dataset', alpha=alpha)
     frames = packed['inputs'].numpy()
     if frames.ndim == 3:  # a single image (DetDataSample)
         frames = frames[None]
@@ -73,18 +84,16 @@ def clip_strip(packed, alpha=0.5):
     tiles, ids_per_frame = [], []
     for t, (frame, sample) in enumerate(zip(frames, samples)):
         gt = sample.gt_instances
-        masks = gt.masks.masks if len(gt) else np.zeros((0, ) +
-                                                        frame.shape[1:])
         ids = gt.instances_ids.tolist() if 'instances_ids' in gt else list(
             range(1,
-                  len(masks) + 1))
+                  len(gt) + 1))
         ids_per_frame.append(ids)
         status = sample.metainfo.get('paste_status', '')
         title = f'frame {t}  {status}'.strip()
         tiles.append(
-            draw_frame(
-                np.ascontiguousarray(frame.transpose(1, 2, 0)), masks, ids,
-                alpha, title))
+            draw_frame(visualizer,
+                       np.ascontiguousarray(frame.transpose(1, 2, 0)),
+                       sample, title))
         tiles.append(np.full((tiles[-1].shape[0], 6, 3), 255, np.uint8))
     strip = np.concatenate(tiles[:-1], axis=1)
     meta = samples[0].metainfo

@@ -8,8 +8,9 @@ Example::
 
 INPUT is a video file (mp4/avi/mov/mkv/webm) or a folder of frames; CONFIG
 a config file or a package config name (``vcl_mm::videocutler/...``).
-Writes to ``--out``: ``overlay.mp4`` (the tracks scoring at least
-``--pred-score-thr``, each in its own colour with id and score),
+Writes to ``--out``: ``overlay.mp4`` (the tracks scoring above
+``--pred-score-thr``, each in its own colour with id and score, drawn by
+``TrackOverlayVisualizer`` as ``tools/test.py --show-dir`` draws),
 ``masks/<frame>.png`` (DAVIS-style indexed PNGs of every track, id k = k-th
 best track, better tracks win overlaps), ``tracks.json`` (per track: id,
 score, one compressed RLE or null per frame), and prints a summary. Long
@@ -49,7 +50,7 @@ def parse_args(argv=None):
                         'available, else cpu)')
     parser.add_argument('--pred-score-thr', type=float,
                         default=DEFAULT_PRED_SCORE_THR,
-                        help='draw the tracks scoring at least this in the '
+                        help='draw the tracks scoring above this in the '
                         'overlay (default: mmdet visualizers\' '
                         f'{DEFAULT_PRED_SCORE_THR}); masks and tracks.json '
                         'keep every track')
@@ -111,11 +112,11 @@ def run(args):
     for tr in tracks:
         present = sum(s is not None for s in tr['segmentations'])
         drawn = 'drawn' if tr['id'] in result['drawn'] else \
-            f'not drawn (< {args.pred_score_thr})'
+            f'not drawn (<= {args.pred_score_thr})'
         print(f'  track {tr["id"]:2d}  score {tr["score"]:.3f}  in '
               f'{present}/{num} frames  {drawn}')
     if tracks and not result['drawn']:
-        print(f'no track scores {args.pred_score_thr} or more: the overlay '
+        print(f'no track scores above {args.pred_score_thr}: the overlay '
               'shows none (lower --pred-score-thr to see them)')
     print(f'wrote {args.out}/overlay.mp4, {args.out}/masks/*.png, '
           f'{args.out}/tracks.json')

@@ -149,6 +149,33 @@ class OverlayWriter:
         self._gen.close()
 
 
+def draw_frame(visualizer, frame, masks, ids, scores, pred_score_thr):
+    """One frame's tracks through the visualizer's ``add_datasample`` (the
+    path of the test hook and the dataset browser).
+
+    Args:
+        visualizer (TrackOverlayVisualizer): draws the frame.
+        frame (np.ndarray): (H, W, 3) uint8 RGB.
+        masks (np.ndarray): (K, H, W) bool.
+        ids (list[int]): track id of each mask.
+        scores (list[float]): score of each track.
+        pred_score_thr (float): tracks scoring above it are drawn.
+
+    Returns:
+        np.ndarray: (H, W, 3) uint8 RGB.
+    """
+    import torch
+    from mmdet.structures import DetDataSample
+    from mmengine.structures import InstanceData
+    sample = DetDataSample(pred_track_instances=InstanceData(
+        masks=torch.from_numpy(np.ascontiguousarray(masks)),
+        instances_id=torch.tensor(ids, dtype=torch.long).reshape(-1),
+        scores=torch.tensor(scores, dtype=torch.float64).reshape(-1)))
+    visualizer.add_datasample('frame', frame, sample, draw_gt=False,
+                              pred_score_thr=pred_score_thr)
+    return visualizer.get_image()
+
+
 class VideoInferencer:
     """Segment and track every object of a video (class-agnostic).
 
@@ -189,14 +216,16 @@ class VideoInferencer:
             inputs (str): a video file (mp4/avi/mov/mkv/webm) or a folder
                 of frames.
             out_dir (str): where to write; '' writes nothing. Under it:
-                ``overlay.mp4`` (tracks scoring >= ``pred_score_thr``, one
-                colour per track id, labels sized to the frame),
+                ``overlay.mp4`` (tracks scoring above ``pred_score_thr``,
+                drawn by :class:`~vcl_mm.visualization.\
+TrackOverlayVisualizer`: one colour per track id, labels sized to the
+                frame),
                 ``masks/<frame>.png`` (DAVIS-style indexed PNGs of every
                 track, id k = k-th best, better tracks win overlaps) and
                 ``tracks.json`` (the returned dict).
-            pred_score_thr (float): tracks scoring below it are not drawn
-                (mmdet's visualizers' default, 0.3); they are still
-                returned and written to the masks.
+            pred_score_thr (float): only tracks scoring above it are drawn
+                (mmdet's visualizers' rule and default, 0.3); the others are
+                still returned and written to the masks.
             window_size (int): frames per forward pass (memory bound).
             window_overlap (int, optional): frames shared by consecutive
                 windows; None: :data:`DEFAULT_OVERLAP`, at most
@@ -222,7 +251,7 @@ class VideoInferencer:
                                                      paint_proposals,
                                                      write_davis_png)
         from vcl_mm.utils import require_writable
-        from vcl_mm.visualization import draw_tracks
+        from vcl_mm.visualization import TrackOverlayVisualizer
         check_options(window_size, window_overlap, short_side,
                       pred_score_thr)
         if window_overlap is None:
@@ -248,13 +277,15 @@ class VideoInferencer:
         rows = [rows[k] for k in order]
         scores = [scores[k] for k in order]
         ids = list(range(1, len(rows) + 1))
-        drawn = [i for i, s in zip(ids, scores) if s >= pred_score_thr]
+        drawn = [i for i, s in zip(ids, scores) if s > pred_score_thr]
 
         if save_pred:
             os.makedirs(osp.join(out_dir, 'masks'), exist_ok=True)
         writer = OverlayWriter(osp.join(out_dir, 'overlay.mp4'),
                                source.width, source.height,
                                source.fps) if save_vis else None
+        visualizer = TrackOverlayVisualizer(
+            name='video_inferencer') if save_vis else None
         segmentations = [[] for _ in ids]
         source_again = VideoSource(inputs)  # second, sequential pass
         shape = (source.height, source.width)
@@ -271,8 +302,8 @@ class VideoInferencer:
                 if writer is not None:
                     frame = source_again.read(t, t + 1)[0]
                     writer.write(
-                        draw_tracks(frame, masks, ids, scores,
-                                    score_thr=pred_score_thr))
+                        draw_frame(visualizer, frame, masks, ids, scores,
+                                   pred_score_thr))
                 for k, rle in enumerate(encode_masks(masks)):
                     segmentations[k].append(rle if masks[k].any() else None)
         finally:

@@ -1,15 +1,11 @@
-"""Track overlays drawn with OpenCV, in mmdet's random palette.
-
-mmdet's ``TrackLocalVisualizer`` renders through matplotlib (about a tenth
-of a second per frame, and its track colours need seaborn); the video demo
-writes every frame of long videos and the dataset browser many clips, so
-both draw here with OpenCV instead, in the colours of mmdet's ``'random'``
-palette indexed by track id.
+"""Track overlays drawn with OpenCV, in mmdet's random palette: the
+drawing primitive of :class:`~vcl_mm.visualization.TrackOverlayVisualizer`.
 
 Readable at any frame size: a pixel covered by several tracks shows the
 best one only (as the demo's mask PNGs), and labels, outlines and fonts
 scale with the frame (:func:`label_style`), so a 160x120 frame is not
-covered by its labels.
+covered by its labels. Imports no torch or mmdet (only the palette, on
+first use).
 """
 from typing import Optional, Sequence, Tuple
 
@@ -22,7 +18,7 @@ _FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 #: the score threshold of mmdet's visualizers and inferencers
 #: (``DetLocalVisualizer`` / ``TrackLocalVisualizer.add_datasample``,
-#: ``DetInferencer``): tracks scoring below it are not drawn by default
+#: ``DetInferencer``): only tracks scoring above it are drawn by default
 DEFAULT_PRED_SCORE_THR = 0.3
 
 
@@ -114,12 +110,13 @@ def draw_tracks(image: np.ndarray,
                 scores: Optional[Sequence[float]] = None,
                 alpha: float = 0.5,
                 rgb: bool = True,
-                score_thr: Optional[float] = None,
                 labels: bool = True) -> np.ndarray:
     """Fill, outline and label each track's mask on one frame.
 
-    Where masks overlap, the pixel shows the best-scoring track (the first
-    given when there are no scores), filled once.
+    Every track given is drawn (the score threshold is
+    ``TrackOverlayVisualizer.add_datasample``'s). Where masks overlap, the
+    pixel shows the best-scoring track (the first given when there are no
+    scores), filled once.
 
     Args:
         image (np.ndarray): (H, W, 3) uint8 frame.
@@ -129,8 +126,6 @@ def draw_tracks(image: np.ndarray,
             orders overlaps.
         alpha (float): fill opacity.
         rgb (bool): channel order of ``image`` (True: RGB, False: BGR).
-        score_thr (float, optional): tracks scoring below it are not
-            drawn (needs ``scores``); None draws every track.
         labels (bool): write the id (and score) labels.
 
     Returns:
@@ -140,10 +135,6 @@ def draw_tracks(image: np.ndarray,
     keep = list(range(len(masks)))
     if scores is not None:
         keep.sort(key=lambda k: -float(scores[k]))
-        if score_thr is not None:
-            keep = [k for k in keep if float(scores[k]) >= score_thr]
-    elif score_thr is not None:
-        raise ValueError('draw_tracks: score_thr needs scores')
     out = image.astype(np.float32)
     owner = _owner_map(masks, keep)
     for k in keep:

@@ -34,3 +34,6 @@ train_cfg = dict(
     _scope_='vcl_mm', max_iters=max_iters, val_interval=max_iters + 1)
 auto_scale_lr = dict(enable=False, base_batch_size=16)
 default_hooks = dict(checkpoint=dict(interval=5000, max_keep_ckpts=3))
+# mmdet's TrackLocalVisualizer drawing with OpenCV (no seaborn needed): the
+# test hook (--show-dir), browse_dataset.py and the demo draw alike
+visualizer = dict(type='vcl_mm.TrackOverlayVisualizer')
