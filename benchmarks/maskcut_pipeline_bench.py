@@ -1,5 +1,5 @@
 """MaskCut engines side by side on the CPU: pipelined vs serial, and the
-streaming merge's memory vs the in-memory merge's (issue 14, Measure).
+streaming merge's memory vs the in-memory merge's.
 
 1. The same generated 500x375 images (JPEG) and the same random-weight
    ViT-B/8 (480x480 input, 60x60 patches; tau 0.75 so that random keys give

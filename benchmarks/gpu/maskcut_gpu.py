@@ -1,5 +1,5 @@
 """MaskCut on one GPU: whole-pipeline images/s, NCut device time, torch CRF
-vs pydensecrf, peak GPU memory (issue 14, Measure). Run by
+vs pydensecrf, peak GPU memory. Run by
 ``benchmarks/gpu/maskcut_gpu.sh``; installs and downloads nothing.
 
 For each ViT precision (float32, bfloat16 autocast: ``model.

@@ -1,5 +1,5 @@
 # One round of self-training of the VideoCutLER R50 on the user's unlabeled
-# videos (tools/self_train.py, issue 15): fine-tune the previous round's
+# videos (tools/self_train.py): fine-tune the previous round's
 # model (round 0: --checkpoint, e.g. the converted official VideoCutLER) on
 # a 1:1 mix of the recipe's ImageCut2Video clips of ImageNet and real
 # 3-frame clips of the pseudo-labelled videos, every batch holding both

@@ -144,7 +144,7 @@ def run_demo_expecting_error(args, capsys):
 @pytest.mark.parametrize('odd', [1, 2])
 def test_demo_resizes_frames_of_another_size_with_a_warning(
         checkpoint, tmp_path, odd):
-    """issue 12, case 7: frame ``odd`` of 3 has another size."""
+    """Frame ``odd`` of 3 has another size."""
     folder = tmp_path / 'frames'
     folder.mkdir()
     rng = np.random.default_rng(0)
@@ -180,7 +180,7 @@ def test_demo_resizes_frames_of_another_size_with_a_warning(
 def test_demo_refuses_a_checkpoint_that_does_not_fit(video, checkpoint,
                                                      tmp_path, capsys, kind,
                                                      message):
-    """issue 12, case 8: strict loading names the keys."""
+    """Strict loading names the keys."""
     state = torch.load(checkpoint, weights_only=True)['state_dict']
     if kind == 'another model':
         state = torch.nn.Linear(3, 2).state_dict()
@@ -208,7 +208,7 @@ def test_demo_refuses_a_checkpoint_that_does_not_fit(video, checkpoint,
 def test_demo_tells_a_broken_checkpoint_from_an_untrusted_one(
         video, checkpoint, tmp_path, capsys, monkeypatch, kind, message,
         trust):
-    """issue 12, case 9: not a checkpoint / corrupt, in both modes, without
+    """Not a checkpoint / corrupt, in both modes, without
     advising to trust the file."""
     monkeypatch.setenv('VCL_MM_TRUST_CHECKPOINTS', trust)
     path = tmp_path / 'broken.pth'
@@ -228,7 +228,7 @@ def test_demo_tells_a_broken_checkpoint_from_an_untrusted_one(
 
 def test_demo_refuses_an_out_that_is_a_file_before_tracking(
         video, checkpoint, tmp_path, capsys):
-    """issue 12, case 2 for the demo's --out folder."""
+    """An --out below a regular file, for the demo."""
     out = tmp_path / 'taken'
     out.write_text('x')
     line = run_demo_expecting_error(

@@ -1,6 +1,6 @@
 """The synthetic-data recipe follows the official code term by term.
 
-One test per difference listed in the recipe-fidelity issue: one source
+One test per term checked against the official code: one source
 frame per clip, sources of the target's orientation, CutLER's image-stage
 copy-paste, the per-frame crop, and empty pseudo-label images.
 """

@@ -115,7 +115,7 @@ def test_two_process_training_with_torchrun(videos, tmp_path):
 ])
 def test_resume_from_a_file_that_cannot_resume(videos, tmp_path, kind, trust,
                                                message):
-    """issue 12, cases 9 (train side) and 10: one line, no traceback."""
+    """One line, no traceback."""
     path = str(tmp_path / 'ckpt.pth')
     if kind == 'random bytes':
         with open(path, 'wb') as f:

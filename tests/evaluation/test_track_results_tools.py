@@ -142,7 +142,7 @@ def _runs_rle(runs, h, w):
 ])
 def test_eval_ytvis_tool_refuses_malformed_results(videos, tmp_path, capsys,
                                                    kind, message):
-    """issue 12, cases 5 and 6: one line naming the result, exit 2."""
+    """One line naming the result, exit 2."""
     official = json.load(open(videos['ytvis_official']))
     results = _gt_tracks_as_results(official)
     res = results[1]
@@ -180,7 +180,7 @@ def test_eval_ytvis_tool_refuses_malformed_results(videos, tmp_path, capsys,
 @pytest.mark.parametrize('tool', ['eval_ytvis', 'eval_davis'])
 def test_eval_tools_refuse_an_unwritable_out_before_evaluating(
         videos, tmp_path, capsys, tool):
-    """issue 12, case 2 for the other tools writing an --out file."""
+    """An --out below a regular file, for the tools writing one."""
     (tmp_path / 'file').write_text('x')
     out = str(tmp_path / 'file' / 'stats.json')
     if tool == 'eval_ytvis':

@@ -264,7 +264,7 @@ def test_rle_run_totals_of_pycocotools_encodings_are_the_mask_size():
 @pytest.mark.parametrize('runs',
                          [[H * W - 5, 10], [H * W - 10], [0, H * W, 1]])
 def test_rle_whose_runs_do_not_cover_the_frame_is_refused(runs):
-    """issue 12, case 5 (API level; the tool test is in
+    """At the API (the tool test is in
     test_exporters_tools.py)."""
     g = [box(H, W, 0, 10, 0, 10)] * 2
     gt = make_gt([(7, H, W, 2, [dict(masks=g)])])

@@ -120,7 +120,7 @@ def test_cli_cfg_options_reach_the_run(job, tmp_path, capsys):
 
 
 def test_cli_single_image_input(job, tmp_path, capsys):
-    """issue 12, case 1: ``--input photo.jpg`` labels that one image."""
+    """``--input photo.jpg`` labels that one image."""
     out = tmp_path / 'one.json'
     _run_tool(job, '--input', job / 'imgs' / '001.jpg', '--out', out)
     assert 'MaskCut: 1 images' in capsys.readouterr().out
@@ -138,7 +138,8 @@ def test_cli_single_image_input(job, tmp_path, capsys):
 def test_cli_unwritable_out_is_refused_before_any_work(job, tmp_path, capsys,
                                                        monkeypatch, kind,
                                                        message):
-    """issue 12, cases 2 and 3: one line, exit 2, nothing labelled."""
+    """An --out that cannot be written: one line, exit 2, nothing
+    labelled."""
     if kind == 'parent is a file':
         (tmp_path / 'file').write_text('x')
         out = tmp_path / 'file' / 'out.json'
@@ -175,7 +176,7 @@ def test_cli_unwritable_out_is_refused_before_any_work(job, tmp_path, capsys,
 
 @pytest.mark.parametrize('umask', [0o022, 0o007])
 def test_cli_outputs_honour_the_umask(job, tmp_path, umask):
-    """issue 12, case 4: the JSON is readable as the umask allows, like the
+    """The JSON is readable as the umask allows, like the
     skipped-images file (not mkstemp's 0o600)."""
     out = tmp_path / 'perm.json'
     (tmp_path / 'one').mkdir()
@@ -264,7 +265,7 @@ runpy.run_path('tools/maskcut.py', run_name='__main__')
 
 
 def test_cli_runs_without_mmcv_mmdet_mmengine(job, tmp_path):
-    """issue 14, item 4: the cut stage needs torch and friends only."""
+    """The cut stage needs torch and friends only."""
     out = tmp_path / 'torch_only.json'
     proc = subprocess.run([
         sys.executable, '-c', BLOCK_OPENMMLAB, '--input',

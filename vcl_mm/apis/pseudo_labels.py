@@ -1,4 +1,4 @@
-"""Pseudo-labels from the model's own tracks (self-training, issue 15).
+"""Pseudo-labels from the model's own tracks (self-training).
 
 A video is tracked whole (:func:`vcl_mm.apis.inference.track_video`); its
 tracks are measured frame by frame (:class:`TrackStats`, one decoded frame

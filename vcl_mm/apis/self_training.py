@@ -1,4 +1,4 @@
-"""Self-training on unlabeled videos (``tools/self_train.py``, issue 15).
+"""Self-training on unlabeled videos (``tools/self_train.py``).
 
 Round ``k`` (1..R) of :class:`SelfTraining`, in ``<work_dir>/round_k/``:
 

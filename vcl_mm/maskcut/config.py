@@ -1,4 +1,4 @@
-"""MaskCut configs without mmengine (issue 14, item 4).
+"""MaskCut configs without mmengine.
 
 ``tools/maskcut.py`` must run on a stock PyTorch machine, and mmengine
 pulls in OpenCV and matplotlib when installed, so MaskCut configs are read

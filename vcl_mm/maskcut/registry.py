@@ -1,6 +1,6 @@
 """Where MaskCut finds its feature extractors (``model.type``).
 
-The cut stage runs without mmdet/mmcv (issue 14, item 4), so extractors
+The cut stage runs without mmdet/mmcv, so extractors
 register here, and also into mmdet's ``MODELS`` when mmdet is installed
 (then configs and MMDetection projects find them by name as before).
 :func:`build_extractor` looks here first, then in mmdet's ``MODELS`` (for

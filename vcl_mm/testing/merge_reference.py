@@ -1,4 +1,4 @@
-"""The MaskCut merge as it was before it streamed (issue 14, item 5): all
+"""The MaskCut merge as it was before it streamed: all
 records loaded, the whole COCO dict built, then dumped. Kept as the
 reference the streaming :func:`vcl_mm.maskcut.parts.merge_parts` is
 checked (same bytes) and measured (peak memory) against."""

@@ -1,5 +1,5 @@
 # Real training clips from the user's unlabeled videos, labelled by the
-# model itself (self-training: tools/self_train.py, issue 15). Each round
+# model itself (self-training: tools/self_train.py). Each round
 # writes a YouTube-VIS JSON of the kept tracks; YTVISDataset reads it and
 # UniformClipSample (mmdet's sampling) draws clips of the recipe's num_frames
 # within pseudo_frame_range of a random key frame (as upstream
