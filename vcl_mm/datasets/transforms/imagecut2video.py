@@ -3,8 +3,9 @@
 :class:`ImageCut2Video` pastes the masked objects of a second clip (the
 source) onto a clip made by :class:`~.clip_layout.ImageToClip` (the target),
 per frame at a new random scale and position, so the pasted objects move and
-the target's objects stay still (possibly occluded). Paper section 3.2; the
-exact rules follow the official code (listed in the class docstring).
+the target's objects stay still (possibly occluded). Paper section 3.2; how
+each rule compares with the official code is in the fidelity table of
+``configs/videocutler/README.md``.
 
 A full train pipeline is in ``configs/_base_/datasets/imagecut2video.py``.
 """
@@ -38,83 +39,60 @@ NOT_DRAWN = 'not_drawn'
 class ImageCut2Video(BaseTransform):
     """Paste a source clip's objects, moving, onto a static target clip.
 
-    **Pairing** uses mmdet's MixUp/Mosaic pattern: :meth:`get_indexes` draws
-    one random source item and the dataset wrapper runs the inner pipeline
-    on it and hands it over in ``results['mix_results']``. Upstream pairs
-    inside the minibatch (the batch reversed), and detectron2 groups batches
-    by aspect ratio, so the source has the target's orientation (``w > h``
-    or not). With ``match_orientation=True`` (default) the source is drawn
-    from the target's orientation group, which needs
-    :class:`~vcl_mm.datasets.TargetAwareMixDataset` as the wrapper. Drawing
-    from the dataset rather than the batch gives the same distribution,
-    works with the stock runner at any batch size, number of workers or
-    GPUs, and makes every clip reproducible from the seed alone; the cost is
-    one extra decode per clip.
+    The source comes from :meth:`get_indexes` (mmdet's MixUp pattern: the
+    dataset wrapper runs the inner pipeline on it and passes it in
+    ``results['mix_results']``); with ``match_orientation`` it has the
+    target's orientation (``w > h`` or not), which needs
+    :class:`~vcl_mm.datasets.TargetAwareMixDataset` as the wrapper. One
+    source frame is pasted into every target frame (``source_frame='one'``)
+    or source frame ``t`` into target frame ``t`` (``'matching'``).
 
-    **One source frame** (``source_frame='one'``, upstream): one frame of
-    the source clip is drawn and its pixels and masks are pasted into every
-    target frame; ``'matching'`` pastes source frame ``t`` into target
-    frame ``t`` instead (pasted objects then also rotate and flicker with
-    the source's per-frame jitter).
+    Per target frame t (H x W; frames may differ in size), independently:
 
-    **Per target frame t, independently** (frames H x W; frames may differ
-    in size after a per-frame crop):
-
-    1. ``r ~ U(scale_range)``; the *whole* source frame (image and masks)
-       is resized to ``(round(r H), round(r W))`` (bilinear image; masks
-       bilinear then ``> 0`` as upstream's ``.bool()``, or nearest with
-       ``mask_interpolation='nearest'``) and placed at a random integer
-       offset that keeps it inside the frame.
+    1. ``r ~ U(scale_range)``; the whole source frame (image and masks) is
+       resized to ``(round(r H), round(r W))`` and placed at a random
+       integer offset inside the frame.
     2. ``alpha`` = union of the placed source masks; the frame becomes
        ``alpha * source + (1 - alpha) * target``.
-    3. Target (static) masks become ``mask AND NOT alpha``; pasted masks get
-       ids ``max(target ids) + source id`` (>= 1, the same in every frame,
-       so each pasted object is a track); labels are carried over (0,
-       ``'fg'``, for MaskCut data).
-    4. Instances whose mask is empty in a frame are dropped from that frame.
+    3. Target masks become ``mask AND NOT alpha``; pasted masks get ids
+       ``max(target ids) + source id`` (the same in every frame: each
+       pasted object is a track) and keep their labels.
+    4. Instances whose mask is empty in a frame leave that frame.
 
-    **Skip rules** (official): if any placed source mask covers at least
-    ``max_cover_ratio`` of any target mask in frame 0, the clip is returned
-    un-pasted; if the number of instances differs between frames after
-    pasting (``require_equal_count``), the un-pasted clip is returned too.
-    A source without masks gives the un-pasted clip; a target without masks
-    gets the pasted objects only.
+    The clip is returned un-pasted when a placed source mask covers at
+    least ``max_cover_ratio`` of a target mask in frame 0, when the
+    instance count differs between frames (``require_equal_count``), or
+    when the source has no masks; a target without masks gets the pasted
+    objects only. Each clip draws its own
+    ``numpy.random.Generator`` from numpy's global one (seeded per worker
+    by mmengine), so a seed reproduces it. How each term compares with the
+    official code: the fidelity table in ``configs/videocutler/README.md``.
 
-    ``upstream_cumulative=True`` reproduces the official code's quirk: for
-    frames >= 1 the *previous frame's* placed mask canvas is rescaled and
-    shifted while the pixels come from the original source frame, so the
-    labels drift off the pasted objects over time. Default False: every
-    frame transforms the original source.
-
-    Randomness: one draw from numpy's global generator (seeded per worker by
-    mmengine) seeds a ``numpy.random.Generator`` for the clip, so the same
-    seed gives the same clip.
-
-    Required keys (clip, lists of length T): ``img`` (H, W, 3) uint8,
-    ``gt_masks`` BitmapMasks, ``gt_instances_ids``, ``gt_bboxes_labels``;
-    ``mix_results`` [source clip] with the same keys.
-    Modified keys: ``img``, ``gt_masks``, ``gt_bboxes`` (N, 4) float32 from
-    the masks, ``gt_bboxes_labels``, ``gt_instances_ids``,
-    ``gt_ignore_flags``. Added: ``paste_status`` (per frame, one of
-    ``'pasted'``, ``'skipped_cover'``, ``'skipped_count'``,
-    ``'no_source_masks'``, ``'not_drawn'``).
+    Required keys (lists of length T): ``img`` (H, W, 3) uint8,
+    ``gt_masks`` BitmapMasks (N, H, W), ``gt_instances_ids`` (N, ),
+    ``gt_bboxes_labels`` (N, ); ``mix_results`` [source clip] with the
+    same keys. Modified: ``img``, ``gt_masks``, ``gt_bboxes`` (N, 4)
+    float32 from the masks, ``gt_bboxes_labels``, ``gt_instances_ids``,
+    ``gt_ignore_flags``. Added: ``paste_status`` per frame (``'pasted'``,
+    ``'skipped_cover'``, ``'skipped_count'``, ``'no_source_masks'`` or
+    ``'not_drawn'``).
 
     Args:
         scale_range (tuple[float, float]): source scale r relative to the
-            target size. Default (0.8, 1.0).
+            target size, in (0, 1]. Default (0.8, 1.0).
         max_cover_ratio (float | None): frame-0 coverage skip threshold;
             None disables the rule. Default 0.5.
         require_equal_count (bool): equal-count skip rule. Default True.
-        upstream_cumulative (bool): reproduce the upstream drift quirk.
-            Default False.
-        prob (float): probability of pasting at all. Default 1.0 (official:
-            always).
-        interpolation (str): source image resize, ``'bilinear'`` default.
-        source_frame (str): ``'one'`` (upstream) or ``'matching'``.
+        upstream_cumulative (bool): for frames >= 1, rescale the previous
+            frame's placed mask canvas while the pixels come from the
+            source frame (the official code; labels drift off the pasted
+            objects). Default False.
+        prob (float): probability of pasting at all. Default 1.0.
+        interpolation (str): source image resize. Default ``'bilinear'``.
+        source_frame (str): ``'one'`` (default) or ``'matching'``.
         match_orientation (bool): draw the source from the target's
-            orientation group (upstream's aspect-ratio grouping). Default
-            True.
-        mask_interpolation (str): ``'any'`` (bilinear, then > 0: upstream)
+            orientation group. Default True.
+        mask_interpolation (str): ``'any'`` (bilinear, then > 0; default)
             or ``'nearest'``.
     """
 
