@@ -66,3 +66,15 @@ def install() -> None:
 #: the line of ``vcl_mm-config-scope.pth``
 PTH_LINE = 'import vcl_mm.mmengine_config_scope as s; s.install()\n'
 PTH_NAME = 'vcl_mm-config-scope.pth'
+
+
+def write_pth(site_dir=None) -> str:
+    """Write the ``.pth`` file into ``site_dir`` (default: this
+    interpreter's site-packages), as a wheel install does; an editable
+    install (``pip install -e .``) needs this once. Returns its path."""
+    import os.path as osp
+    import sysconfig
+    path = osp.join(site_dir or sysconfig.get_path('purelib'), PTH_NAME)
+    with open(path, 'w') as f:
+        f.write(PTH_LINE)
+    return path

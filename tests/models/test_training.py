@@ -28,7 +28,7 @@ def images(tmp_path_factory):
 
 
 def smoke_cfg(path, data_root, work_dir=None, iters=None):
-    cfg = Config.fromfile(path)
+    cfg = load_config(path)
     cfg.train_dataloader.dataset.dataset.data_root = data_root
     if work_dir is not None:
         cfg.work_dir = work_dir
@@ -130,8 +130,8 @@ def test_image_stage_checkpoint_initialises_video_model(
 
 def test_full_recipes_share_checkpoint_keys():
     """The R50 image recipe's keys are the R50 video recipe's keys."""
-    image = build(Config.fromfile(IMAGE_RECIPE)).state_dict()
-    video = build(Config.fromfile(VIDEO_RECIPE))
+    image = build(load_config(IMAGE_RECIPE)).state_dict()
+    video = build(load_config(VIDEO_RECIPE))
     renamed = {
         k.replace('panoptic_head.', 'track_head.', 1): v
         for k, v in image.items()

@@ -82,12 +82,7 @@ pip_q install -q -c "$PINS" --no-build-isolation pydensecrf2
 pip_q install -q -c "$PINS" -e "$ROOT[tests]"
 # What the wheel installs beside the package and an editable install drops:
 # the hook that lets mmengine resolve vcl_mm:: configs (setup.py).
-"$VENV/bin/python" - <<'PY'
-import os.path as osp, sysconfig
-from vcl_mm.mmengine_config_scope import PTH_LINE, PTH_NAME
-with open(osp.join(sysconfig.get_path('purelib'), PTH_NAME), 'w') as f:
-    f.write(PTH_LINE)
-PY
+"$VENV/bin/python" -c "from vcl_mm.mmengine_config_scope import write_pth; write_pth()"
 
 "$VENV/bin/python" - <<'PY'
 import mmcv, mmdet, mmengine, torch

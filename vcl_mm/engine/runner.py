@@ -10,8 +10,27 @@ from mmengine.runner.checkpoint import (_load_checkpoint,
 from vcl_mm.registry import RUNNERS
 from vcl_mm.utils import InputError, register_checkpoint_loader, require_file
 from vcl_mm.utils.config_variables import resolve_variables
+from vcl_mm.utils.config_validation import validate_training_config
 from vcl_mm.utils.launch import (check_data_paths, check_resumable,
                                  init_process_group)
+from vcl_mm.utils.state_dict import format_keys
+
+
+def mismatch_summary(message):
+    """mmengine's strict-load error (one line of keys per kind, through
+    the model's own key renames) as counts and the first keys of each."""
+    kinds = []
+    for line in message.splitlines():
+        head, sep, keys = line.partition(': ')
+        if sep and head in ('unexpected key in source state_dict',
+                            'missing keys in source state_dict'):
+            names = [k for k in keys.strip().split(', ') if k]
+            what = 'unexpected' if head.startswith('unexpected') else \
+                'missing'
+            kinds.append(f'{len(names)} {what}: {format_keys(names)}')
+        elif line.startswith('size mismatch for '):
+            kinds.append(line.strip())
+    return '; '.join(kinds[:6]) or message.strip()[:500]
 
 
 def _clip_makers(value, path):
@@ -87,6 +106,7 @@ class DeviceAwareRunner(Runner):
         cfg = copy.deepcopy(cfg)
         resolve_variables(cfg)
         check_clip_length(cfg)
+        validate_training_config(cfg)
         return super().from_cfg(cfg)
 
     def setup_env(self, env_cfg):
@@ -160,14 +180,12 @@ class DeviceAwareRunner(Runner):
         except RuntimeError as err:
             if 'state_dict' not in str(err):
                 raise
-            keys = '; '.join(
-                line.strip() for line in str(err).splitlines()[1:] if line)
             raise InputError(
                 f'checkpoint {filename} does not fit the model of this '
-                f'config ({keys[:1500]}); pass a checkpoint of this model, '
-                'or set allow_partial_load=True (e.g. --cfg-options '
-                'allow_partial_load=True) to load the matching weights '
-                'only') from None
+                f'config ({mismatch_summary(str(err))}); pass a checkpoint '
+                'of this model, or set allow_partial_load=True (e.g. '
+                '--cfg-options allow_partial_load=True) to load the matching '
+                'weights only') from None
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint

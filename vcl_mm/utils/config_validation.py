@@ -408,8 +408,10 @@ def _takes(node, where, key):
 
 
 def load_checked_config(path, cfg_options=None):
-    """Read a training/test config, check ``--cfg-options`` against it,
-    merge them, import its registering modules and check the whole.
+    """Read a training/test config with
+    :func:`vcl_mm.utils.launch.load_config` (``--cfg-options`` checked,
+    recipe variables resolved), then check the whole with
+    :func:`validate_training_config`.
 
     Args:
         path (str): config file.
@@ -418,17 +420,14 @@ def load_checked_config(path, cfg_options=None):
     Returns:
         mmengine.Config
     """
-    cfg = read_config_file(path)
-    if cfg_options:
-        _import_registering(cfg)
-        validate_cfg_options(cfg, cfg_options)
-        cfg.merge_from_dict(cfg_options)
-    _import_registering(cfg)
+    from .launch import load_config
+    cfg = load_config(path, cfg_options)
+    import_registering(cfg)
     validate_training_config(cfg)
     return cfg
 
 
-def _import_registering(cfg):
+def import_registering(cfg):
     """Import the config's ``custom_imports`` and vcl_mm's registering
     modules, so the registries resolve every type."""
     from .setup_env import register_all_modules

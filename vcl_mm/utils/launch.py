@@ -17,7 +17,8 @@ DATALOADER_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
 def load_config(path, cfg_options=None):
-    """Load an mmengine config with a clear error for a missing file, and
+    """Load an mmengine config with one clear line for a missing file, a
+    syntax error or a ``--cfg-options`` key the config does not have, and
     resolve its recipe variables (:mod:`vcl_mm.utils.config_variables`).
 
     Args:
@@ -29,6 +30,9 @@ def load_config(path, cfg_options=None):
         mmengine.Config
     """
     from mmengine.config import Config
+
+    from .config_validation import (import_registering, read_config_file,
+                                    validate_cfg_options)
     if '::' in path and not osp.isfile(path):
         try:
             # mmengine's own resolution of 'package::' names (as for _base_)
@@ -37,12 +41,10 @@ def load_config(path, cfg_options=None):
             raise InputError(f'config {path} not found ({err}); the part '
                              "after '::' is a path under the package's "
                              'configs/ folder') from None
-    if not osp.isfile(path):
-        raise InputError(f'config not found: {path} (pass the path of a '
-                         'config file, e.g. configs/toy/'
-                         'video_smoke_generated.py)')
-    cfg = Config.fromfile(path)
+    cfg = read_config_file(path)
     if cfg_options:
+        import_registering(cfg)
+        validate_cfg_options(cfg, cfg_options)
         cfg.merge_from_dict(cfg_options)
     return resolve_variables(cfg)
 

@@ -26,12 +26,14 @@ max_iters = 80000
 # mmdet's config marks its components _scope_='mmdet'; these are built in
 # ours: the model holds vcl_mm parts (heads, pixel decoder), the optim
 # wrapper's AmpOptimWrapper (what --amp asks for) is the device-aware one,
-# and the train loop builds the (vcl_mm) datasets inside its own scope
+# and the loops build the (vcl_mm) datasets and metrics inside their scope
 model = dict(_scope_='vcl_mm')
 optim_wrapper = dict(_scope_='vcl_mm', optimizer=dict(lr=5e-6))
 param_scheduler = dict(end=max_iters, milestones=[79999])
 train_cfg = dict(
     _scope_='vcl_mm', max_iters=max_iters, val_interval=max_iters + 1)
+val_cfg = dict(_scope_='vcl_mm')
+test_cfg = dict(_scope_='vcl_mm')
 auto_scale_lr = dict(enable=False, base_batch_size=16)
 default_hooks = dict(checkpoint=dict(interval=5000, max_keep_ckpts=3))
 # mmdet's TrackLocalVisualizer drawing with OpenCV (no seaborn needed): the
