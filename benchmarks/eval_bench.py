@@ -7,7 +7,8 @@ duplicates and false positives), measured side by side in one run:
 * YouTube-VIS (default 300 videos x 10-36 frames at 720x1280, the usual
   YouTube-VIS size, 10 predictions each): ``evaluate_ytvis`` vs the
   official code (mmdet's copy of YTVOS/YTVOSeval: ``YTVIS``, ``loadRes``,
-  ``YTVISeval``) in both class-agnostic and class-aware modes, split into the load
+  ``YTVISeval``, loaded by ``api_wrappers.mmdet_ytvis`` without importing
+  mmdet) in both class-agnostic and class-aware modes, split into the load
   stage (parsing, RLE conversion, areas) and the evaluation stage (video
   IoU, matching, accumulation); the 12 statistics must be bit-identical.
   Target: >= 10x faster.
@@ -18,10 +19,10 @@ duplicates and false positives), measured side by side in one run:
   ``tools/analysis_tools/eval_ytvis.py GT RES --class-agnostic`` vs the official
   API code path (``YTVIS(gt)``, ``loadRes``, ``YTVISeval`` with
   ``useCats=0``, ``evaluate``/``accumulate``/``summarize``) on the
-  unmodified official classes as mmdet ships them (imported from mmdet,
-  as ours does: both commands pay for importing mmdet, torch and mmcv;
-  ``np.float`` restored for numpy >= 1.24). The 12 statistics must be
-  identical. Target: >= 10x.
+  unmodified official classes as mmdet ships them (loaded from mmdet's
+  files without importing mmdet, as the standalone official package
+  imports no torch; ``np.float`` restored for numpy >= 1.24). The 12
+  statistics must be identical. Target: >= 10x.
 * DAVIS unsupervised (default 6 sequences x 30 frames at 480x854, 3
   objects, 10 proposals, void pixels): the streaming evaluator
   (``evaluate_davis_folder``) vs the official per-frame design
@@ -326,7 +327,7 @@ def _ours_ytvis(gt, results, agnostic):
     g = CheckedYTVIS(gt)
     d = g.loadRes(results)
     t1 = time.perf_counter()
-    ev = FastYTVISeval(g, d, class_agnostic=agnostic)
+    ev = FastYTVISeval(g, d, use_cats=not agnostic)
     ev.evaluate()
     ev.accumulate()
     ev.summarize()
@@ -342,8 +343,7 @@ def _official_ytvis(gt, results, agnostic):
     import copy
     import io
 
-    from mmdet.evaluation.functional import YTVIS, YTVISeval
-    np.float = float  # removed in numpy 1.24, used by its accumulate
+    from vcl_mm.datasets.api_wrappers.mmdet_ytvis import YTVIS, YTVISeval
     gt, results = copy.deepcopy(gt), copy.deepcopy(results)
     with contextlib.redirect_stdout(io.StringIO()):
         t0 = time.perf_counter()
@@ -405,9 +405,10 @@ def bench_ytvis(num_videos):
 _OFFICIAL_CMD = """
 import json, sys, time
 t0 = time.perf_counter()
-import numpy as np
-from mmdet.evaluation.functional import YTVIS, YTVISeval
-np.float = float  # removed in numpy 1.24, used by its accumulate
+sys.path.insert(0, {root!r})
+from vcl_mm.datasets.api_wrappers.mmdet_ytvis import mmdet_ytvis_module
+YTVIS = mmdet_ytvis_module('ytvis').YTVIS
+YTVISeval = mmdet_ytvis_module('ytviseval').YTVISeval
 gt = YTVIS({gt!r})
 dt = gt.loadRes({res!r})
 ev = YTVISeval(gt, dt, 'segm')
@@ -507,17 +508,11 @@ def bench_ytvis_command(num_videos, work_dir=None, keep_dir=None):
         ])
         with open(stats_path) as f:
             ours = json.load(f)
-        import_s, _, _ = _timed([
-            sys.executable, '-c',
-            'import mmdet.evaluation.functional.ytviseval'
-        ])
     same = [ours[k] for k in STAT_NAMES] == official
     print(f'  class-agnostic, wall-clock of the whole command: official API '
           f'{official_s:6.1f} s | ours (tools/analysis_tools/eval_ytvis.py) '
           f'{ours_s:5.1f} s | {official_s / ours_s:4.1f}x | 12 stats '
           f'identical: {same}')
-    print(f'    of which importing mmdet\'s YTVISeval (torch, mmcv, mmdet), '
-          f'paid by both: {import_s:.1f} s')
     print(f'    peak RSS (VmHWM sampled every 20 ms): official API '
           f'{official_mb:.0f} MB | ours {ours_mb:.0f} MB')
     print('    ' + '  '.join(f'{k}={ours[k]:.4f}' for k in STAT_NAMES))

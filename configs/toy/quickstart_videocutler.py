@@ -56,7 +56,7 @@ test_dataloader = dict(
         test_mode=True,
         pipeline=test_pipeline))
 test_evaluator = [
-    dict(type='StreamingYTVISMetric', class_agnostic=True),
+    dict(type='ClassAgnosticYTVISMetric', class_agnostic=True),
     dict(type='DAVISMetric', max_proposals=20, outfile_dir=None)
 ]
 test_cfg = dict(_delete_=True, type='TestLoop')

@@ -17,6 +17,6 @@ train_cfg = dict(max_iters=max_iters, val_interval=max_iters + 1)
 val_dataloader = None
 val_cfg = None
 val_evaluator = None
-test_evaluator = dict(_delete_=True, type='StreamingYTVISMetric')
+test_evaluator = dict(_delete_=True, type='ClassAgnosticYTVISMetric')
 default_hooks = dict(
     logger=dict(interval=5), checkpoint=dict(interval=max_iters))

@@ -232,7 +232,7 @@ def test_default_scope_alone_finds_every_component():
         "                  (MODELS, 'Mask2FormerVideo'),\n"
         "                  (DATASETS, 'TargetAwareMixDataset'),\n"
         "                  (TRANSFORMS, 'ImageCut2Video'),\n"
-        "                  (METRICS, 'StreamingYTVISMetric'),\n"
+        "                  (METRICS, 'ClassAgnosticYTVISMetric'),\n"
         "                  (RUNNERS, 'DeviceAwareRunner')):\n"
         '    with reg.switch_scope_and_registry(None) as r:\n'
         '        assert r.get(name), name\n'

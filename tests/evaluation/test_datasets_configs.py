@@ -154,7 +154,7 @@ def test_eval_configs_load_and_name_their_data(name):
         osp.join(REPO, 'configs', 'videocutler', f'{name}.py'))
     ds = cfg.test_dataloader.dataset
     assert ds.data_root and ds.test_mode
-    assert cfg.test_evaluator.type in ('StreamingYTVISMetric',
+    assert cfg.test_evaluator.type in ('ClassAgnosticYTVISMetric',
                                        'DAVISMetric')
     assert cfg.model.type == 'VideoCutLER'
     assert cfg.model.test_cfg.topk == 10

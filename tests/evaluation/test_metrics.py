@@ -85,7 +85,7 @@ def test_ytvis_metric_online_equals_offline_round_trip(videos, tmp_path):
     infos = _video_infos(videos)
     prefix = str(tmp_path / 'out' / 'results')
     metric = METRICS.build(
-        dict(type='StreamingYTVISMetric', outfile_prefix=prefix))
+        dict(type='ClassAgnosticYTVISMetric', outfile_prefix=prefix))
     metric.dataset_meta = dict(classes=('object', ))
     online = _run(metric, infos, shift=1, junk=2)
     assert set(online) == {f'youtube_vis/{k}' for k in STAT_NAMES}
@@ -105,12 +105,12 @@ def test_ytvis_metric_online_equals_offline_round_trip(videos, tmp_path):
 
 def test_ytvis_metric_perfect_and_class_aware(videos):
     infos = _video_infos(videos)
-    metric = METRICS.build(dict(type='StreamingYTVISMetric'))
+    metric = METRICS.build(dict(type='ClassAgnosticYTVISMetric'))
     metric.dataset_meta = dict(classes=('object', ))
     stats = _run(metric, infos)
     assert stats['youtube_vis/AP'] == pytest.approx(1.0)
     metric = METRICS.build(
-        dict(type='StreamingYTVISMetric', class_agnostic=False))
+        dict(type='ClassAgnosticYTVISMetric', class_agnostic=False))
     metric.dataset_meta = dict(classes=('object', ))
     assert _run(metric, infos)['youtube_vis/AP'] == pytest.approx(1.0)
 
@@ -118,17 +118,17 @@ def test_ytvis_metric_perfect_and_class_aware(videos):
 def test_ytvis_metric_format_only_and_bad_input(videos, tmp_path):
     infos = _video_infos(videos)
     with pytest.raises(InputError, match='outfile_prefix'):
-        METRICS.build(dict(type='StreamingYTVISMetric', format_only=True))
+        METRICS.build(dict(type='ClassAgnosticYTVISMetric', format_only=True))
     metric = METRICS.build(
         dict(
-            type='StreamingYTVISMetric',
+            type='ClassAgnosticYTVISMetric',
             format_only=True,
             outfile_prefix=str(tmp_path / 'r')))
     metric.dataset_meta = dict(classes=('object', ))
     assert _run(metric, infos) == {}
     assert osp.isfile(tmp_path / 'r.json')
     # frame-level samples (fewer frames than the video) are refused
-    metric = METRICS.build(dict(type='StreamingYTVISMetric'))
+    metric = METRICS.build(dict(type='ClassAgnosticYTVISMetric'))
     metric.dataset_meta = dict(classes=('object', ))
     with pytest.raises(InputError, match='whole videos'):
         metric.process({}, [_samples(infos[0], frames=1).to_dict()])

@@ -7,7 +7,7 @@ from evalhelpers import box, make_gt, make_res, mmdet_ytviseval, track
 from pycocotools import mask as mask_utils
 
 from vcl_mm.datasets.api_wrappers import masks as M
-from vcl_mm.evaluation.functional import ytvis_iou
+from vcl_mm.evaluation.functional import rle_iou
 from vcl_mm.evaluation.functional.ytvis_eval import STAT_NAMES, evaluate_ytvis
 from vcl_mm.utils import InputError
 
@@ -21,8 +21,9 @@ def _t(masks):
 
 
 def video_iou(dts, gts, min_iou=None):
-    return ytvis_iou.video_iou([d[0] for d in dts], [g[0] for g in gts],
-                               min_iou)
+    return rle_iou.video_iou([d[0] for d in dts], [g[0] for g in gts],
+                             np.stack([d[1] for d in dts]),
+                             np.stack([g[1] for g in gts]), min_iou)
 
 
 def test_video_iou_absent_and_empty_frames():
@@ -82,6 +83,23 @@ def test_video_iou_matches_per_frame_definition():
                     union += (ma | mb).sum()
                 want = inter / union if union else 0.
                 assert ours[i, j] == want
+
+
+def test_video_iou_per_frame_fallback_is_identical(monkeypatch):
+    rng = np.random.default_rng(0)
+    dts = [
+        _t([box(H, W, 0, int(rng.integers(3, 20)), 0, 10)] * 3)
+        for _ in range(4)
+    ]
+    gts = [
+        _t([box(H, W, 2, 12, 0, int(rng.integers(3, 20)))] * 3)
+        for _ in range(2)
+    ]
+    fast = video_iou(dts, gts, 0.5)
+    monkeypatch.setattr(rle_iou, '_nb', None)  # pycocotools path
+    assert np.array_equal(video_iou(dts, gts, 0.5), fast)
+    monkeypatch.setattr(rle_iou, '_TAGGING_OK', [False])  # per frame
+    assert np.array_equal(video_iou(dts, gts, 0.5), fast)
 
 
 def _one_video(gt_masks, preds, T=2, crowd=()):

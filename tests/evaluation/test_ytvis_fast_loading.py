@@ -1,6 +1,6 @@
-"""Loading YouTube-VIS files (the ground-truth counts scanner, orjson)
-against in-memory content, layout variants and bad input, and the
-all-videos IoU against the per-video one."""
+"""The compiled readers of YouTube-VIS files (results scanner, ground-truth
+counts table) against the general ``json`` path on the same data, the
+fall-back to it, and the all-videos IoU kernel against the per-video one."""
 import contextlib
 import copy
 import io
@@ -11,10 +11,13 @@ import pytest
 from evalhelpers import box, enc
 
 from vcl_mm.datasets.api_wrappers import rle_table
-from vcl_mm.datasets.api_wrappers.ytvis_api import CheckedYTVIS
+from vcl_mm.datasets.api_wrappers.ytvis_api import CheckedYTVIS, ResultsFile
 from vcl_mm.evaluation.functional import STAT_NAMES, evaluate_ytvis
-from vcl_mm.evaluation.functional import ytvis_iou
+from vcl_mm.evaluation.functional import rle_iou
 from vcl_mm.utils.errors import InputError
+
+pytestmark = pytest.mark.skipif(not rle_table.HAVE_NUMBA,
+                                reason='the compiled readers need numba')
 
 
 @pytest.fixture(scope='module')
@@ -49,24 +52,35 @@ def _stats(ours):
     return [ours[k] for k in STAT_NAMES]
 
 
-def test_files_and_lists_load_the_same_annotations(case, tmp_path):
+def test_scanned_results_equal_the_json_path(case, tmp_path):
     gt, res = case
     api = CheckedYTVIS(copy.deepcopy(gt))
-    from_file = api.loadRes(_write(tmp_path, 'r.json', res))
-    from_list = api.loadRes(copy.deepcopy(res))
-    assert isinstance(from_file.anns[1]['segmentations'],
-                      rle_table.TrackRLEs)
-    _same_anns([from_file.anns[k] for k in sorted(from_file.anns)],
-               [from_list.anns[k] for k in sorted(from_list.anns)])
-    seg = from_file.anns[1]['segmentations']
-    assert seg[0]['counts'] == res[0]['segmentations'][0]['counts'].encode()
-    gt_file = CheckedYTVIS(_write(tmp_path, 'g.json', gt))
-    _same_anns([gt_file.anns[k] for k in sorted(gt_file.anns)],
-               [api.anns[k] for k in sorted(api.anns)])
+    path = _write(tmp_path, 'r.json', res)
+    rf = ResultsFile(path)
+    assert rf.scanned is not None and len(rf.scanned) == len(res)
+    fast = api.loadRes(rf)
+    general = api.loadRes(path)  # a path: parsed by json
+    assert isinstance(fast.anns[1]['segmentations'], rle_table.TrackRLEs)
+    assert type(general.anns[1]['segmentations']) is list
+    _same_anns([fast.anns[k] for k in sorted(fast.anns)],
+               [general.anns[k] for k in sorted(general.anns)])
+    seg = fast.anns[1]['segmentations']
+    assert seg[0] == general.anns[1]['segmentations'][0]
+    assert list(seg) == general.anns[1]['segmentations']
+
+
+def test_ground_truth_table_equals_the_json_path(case, tmp_path):
+    gt, _ = case
+    fast = CheckedYTVIS(_write(tmp_path, 'g.json', gt))
+    general = CheckedYTVIS(copy.deepcopy(gt))
+    assert isinstance(fast.anns[1]['segmentations'], rle_table.TrackRLEs)
+    assert type(general.anns[1]['segmentations']) is list
+    _same_anns([fast.anns[k] for k in sorted(fast.anns)],
+               [general.anns[k] for k in sorted(general.anns)])
 
 
 def _variants(res):
-    """(name, JSON text)."""
+    """(name, JSON text, whether the scanner reads it)."""
     flipped = [dict(reversed(list(r.items()))) for r in res]
     listed = copy.deepcopy(res)  # one frame as uncompressed counts
     t = next(k for k, s in enumerate(listed[0]['segmentations']) if s)
@@ -83,25 +97,28 @@ def _variants(res):
     text = json.dumps(res)
     assert '\\\\' in text and '"video_id": 1,' in text
     return [
-        ('compact', json.dumps(res, separators=(',', ':'))),
-        ('indented', json.dumps(res, indent=2)),
-        ('key order', json.dumps(flipped)),
-        ('unicode escape', text.replace('\\\\', '\\u005c', 1)),
-        ('list counts', json.dumps(listed)),
-        ('extra key', json.dumps(extra)),
-        ('float id', text.replace('"video_id": 1,', '"video_id": 1.0,', 1)),
+        ('compact', json.dumps(res, separators=(',', ':')), True),
+        ('indented', json.dumps(res, indent=2), True),
+        ('key order', json.dumps(flipped), True),
+        ('unicode escape', text.replace('\\\\', '\\u005c', 1), False),
+        ('list counts', json.dumps(listed), False),
+        ('extra key', json.dumps(extra), False),
+        ('float id', text.replace('"video_id": 1,', '"video_id": 1.0,', 1),
+         False),
     ]
 
 
 def test_layout_variants_give_the_same_statistics(case, tmp_path):
-    """Whitespace, key order, escapes, list-form counts, other keys and
-    float ids give the in-memory statistics."""
+    """Whitespace and key order are scanned; escapes other than \\\\,
+    list-form counts, other keys and float ids fall back to ``json``; all
+    give the general path's statistics."""
     gt, res = case
     gt_path = _write(tmp_path, 'g.json', gt)
     want = _stats(evaluate_ytvis(copy.deepcopy(gt), copy.deepcopy(res)))
-    for name, text in _variants(res):
+    for name, text, scanned in _variants(res):
         path = tmp_path / f'{name}.json'
         path.write_text(text)
+        assert (ResultsFile(str(path)).scanned is not None) == scanned, name
         assert _stats(evaluate_ytvis(gt_path, str(path))) == want, name
 
 
@@ -132,7 +149,8 @@ def test_files_identical_to_mmdet_ytviseval(case, tmp_path, monkeypatch):
     'not valid compressed RLE: \u00e9'
 ])
 def test_bad_results_named_as_by_the_json_path(case, tmp_path, message):
-    """A file and a list are named alike."""
+    """Anything wrong found on the scanned arrays is named by the general
+    path, as for a list."""
     gt, res = case
     res = copy.deepcopy(res)
     r = res[0]
@@ -163,7 +181,9 @@ def test_bad_results_named_as_by_the_json_path(case, tmp_path, message):
         r['segmentations'][t]['size'] = [h, w]
     api = CheckedYTVIS(copy.deepcopy(gt))
     with pytest.raises(InputError, match='result 0') as e:  # raw UTF-8
-        api.loadRes(_write(tmp_path, 'bad.json', res, ensure_ascii=False))
+        api.loadRes(
+            ResultsFile(_write(tmp_path, 'bad.json', res,
+                               ensure_ascii=False)))
     assert message in str(e.value)
     with pytest.raises(InputError) as e2:
         api.loadRes(res)
@@ -183,16 +203,18 @@ def test_all_videos_kernel_equals_the_per_video_one(case):
         d_rows.append(np.stack([a['rle_rows'] for a in d]))
         g_rows.append(np.stack([a['rle_rows'] for a in g]))
         args = ([list(a['segmentations']) for a in d],
-                [list(a['segmentations']) for a in g])
-        want.append(ytvis_iou.video_iou(*args))
-        want5.append(ytvis_iou.video_iou(*args, min_iou=0.5))
+                [list(a['segmentations']) for a in g],
+                np.stack([a['mask_areas'] for a in d]),
+                np.stack([a['mask_areas'] for a in g]))
+        want.append(rle_iou.video_iou(*args))
+        want5.append(rle_iou.video_iou(*args, min_iou=0.5))
     assert len(want) > 3 and any((w > 0).any() for w in want)
     for threads in (1, 2):
-        got = ytvis_iou.videos_iou(dt.rle_table, api.rle_table, d_rows,
-                                   g_rows, None, threads)
+        got = rle_iou.videos_iou(dt.rle_table, api.rle_table, d_rows, g_rows,
+                                 None, threads)
         assert all(np.array_equal(a, b) for a, b in zip(got, want))
-        got5 = ytvis_iou.videos_iou(dt.rle_table, api.rle_table, d_rows,
-                                    g_rows, 0.5, threads)
+        got5 = rle_iou.videos_iou(dt.rle_table, api.rle_table, d_rows,
+                                  g_rows, 0.5, threads)
         for a, b in zip(got5, want5):  # same where a match is possible
             assert np.array_equal(a[b >= 0.5], b[b >= 0.5])
             assert (a[b < 0.5] < 0.5).all()

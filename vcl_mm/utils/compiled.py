@@ -7,8 +7,6 @@ compiled once, not in every process (seconds per command otherwise).
 """
 import warnings
 
-import numba
-
 __all__ = ['njit_cached']
 
 _WARNED = []
@@ -38,6 +36,8 @@ def njit_cached(signature=None, **options):
     Returns:
         callable: the decorator.
     """
+    import numba
+
     def jit(func, cache):
         if signature is None:
             return numba.njit(cache=cache, **options)(func)

@@ -1,7 +1,7 @@
 # YouTube-VIS zero-shot evaluation as in VideoCutLER: every frame of a video
 # in one sample, short side 360 (long side <= 1333), the official JSON
 # layout (mmdet's converted JSON also works), class-agnostic AP/AR with the
-# official YTVOSeval semantics (StreamingYTVISMetric). Data paths are
+# official YTVOSeval semantics (ClassAgnosticYTVISMetric). Data paths are
 # config keys; tools/test.py stops with one line naming a missing path.
 _base_ = './zero_shot_eval.py'
 
@@ -33,4 +33,4 @@ test_dataloader = dict(
 # results.json and its submission zip.
 test_evaluator = dict(
     _delete_=True,
-    type='StreamingYTVISMetric', class_agnostic=True, outfile_prefix=None)
+    type='ClassAgnosticYTVISMetric', class_agnostic=True, outfile_prefix=None)

@@ -1,5 +1,5 @@
 """Many compressed RLE masks in one buffer, and the one compiled decoder
-of pycocotools' compressed counts (numpy + numba).
+of pycocotools' compressed counts (numba + numpy).
 
 An :class:`RLETable` keeps the ``counts`` strings of many masks as
 ``(start, end)`` byte ranges of one uint8 buffer (a results file's own
@@ -7,7 +7,7 @@ bytes, or the strings joined), with each mask's run total, foreground area
 and foreground extent; :class:`TrackRLEs` is one track's per-frame masks
 (rows of a table, -1 where absent) seen as the official list of RLE dicts.
 The YouTube-VIS loaders (:mod:`.ytvis_api`) build them, the video IoU
-kernels (``vcl_mm.evaluation.functional.ytvis_iou``) decode straight from
+kernels (``vcl_mm.evaluation.functional.rle_iou``) decode straight from
 the buffer with :func:`decode_ends`, the only copy of the decoding loop
 (which also measures each mask as it goes).
 """
@@ -17,7 +17,14 @@ import numpy as np
 
 from vcl_mm.utils.compiled import njit_cached
 
-__all__ = ['RLETable', 'TrackRLEs', 'decode_ends']
+try:
+    import numba as _nb
+except ImportError:  # pragma: no cover
+    _nb = None
+
+__all__ = ['HAVE_NUMBA', 'RLETable', 'TrackRLEs', 'decode_ends']
+
+HAVE_NUMBA = _nb is not None
 
 
 def _decode_ends(buf, a, e, ends, m):  # pragma: no cover (compiled)
@@ -83,14 +90,17 @@ def _rows_stats(buf, starts, ends, totals, areas, first, last):
             totals[k] = -1
 
 
-# compiled into the kernels that call it (no signature: nothing to load
-# at import); the entry point has an explicit signature, loaded from the
-# cache at import
-decode_ends = njit_cached(nogil=True)(_decode_ends)
-_rows_stats = njit_cached(
-    'void(uint8[::1], ' + ', '.join(['int64[::1]'] * 6) + ')',
-    nogil=True)(
-        _rows_stats)
+if _nb is not None:
+    # compiled into the kernels that call it (no signature: nothing to
+    # load at import); the entry points have explicit signatures, loaded
+    # from the cache at import
+    decode_ends = njit_cached(nogil=True)(_decode_ends)
+    _rows_stats = njit_cached(
+        'void(uint8[::1], ' + ', '.join(['int64[::1]'] * 6) + ')',
+        nogil=True)(
+            _rows_stats)
+else:  # pragma: no cover
+    decode_ends = None
 
 
 def _stats_threads(buf, starts, ends, threads):
@@ -119,7 +129,7 @@ class RLETable:
         starts, ends (np.ndarray): (K,) int64, string k is
             ``buf[starts[k]:ends[k]]``.
 
-    Attributes (after :meth:`measure`):
+    Attributes (after :meth:`measure`; needs numba):
         totals (np.ndarray): (K,) int64 pixels covered by all runs, -1
             where the string is not valid compressed RLE.
         areas (np.ndarray): (K,) int64 foreground pixels.
@@ -151,13 +161,6 @@ class RLETable:
             blob = ''.join(counts).encode('ascii')
             strs = counts
         except (TypeError, UnicodeEncodeError):
-            strs = None
-        if strs is None:
-            try:  # all bytes (a ground truth read by load_rle_json)
-                blob, strs = b''.join(counts), counts
-            except TypeError:
-                strs = None
-        if strs is None:
             strs = []
             for k, c in enumerate(counts):
                 if type(c) is str:
@@ -179,6 +182,8 @@ class RLETable:
         """Fill :attr:`totals`, :attr:`areas`, :attr:`first`,
         :attr:`last` in one compiled pass (in ``threads`` threads, at most
         2); returns self."""
+        if _nb is None:  # pragma: no cover
+            raise RuntimeError('RLETable.measure needs numba')
         if self.totals is None:
             self.totals, self.areas, self.first, self.last = _stats_threads(
                 self.buf, self.starts, self.ends, threads)

@@ -4,99 +4,102 @@ Ground truth (official layout): ``videos`` (``id``, ``height``, ``width``,
 ``length`` or ``file_names``), ``annotations`` (``id``, ``video_id``,
 ``category_id``, ``segmentations`` one per frame, ``areas``, ``iscrowd``),
 ``categories``. Results: a list of ``{video_id, score, category_id,
-segmentations}`` with one RLE (or null) per frame.
+segmentations}`` with one compressed RLE (or null) per frame.
 
 :class:`CheckedYTVIS` is mmdet's (= the official) ``YTVIS`` with a loader
 that checks its input and converts and measures every mask of a file in a
-few vectorised calls, one path for ground truth and results, files and
-in-memory content: every mask becomes a compressed RLE
-(:func:`.masks.segs_to_rles`), all of them one
-:class:`.rle_table.RLETable`, measured in one compiled pass. After
-loading, each annotation holds ``segmentations`` as
-:class:`.rle_table.TrackRLEs` (the official list of compressed RLE dicts,
-built on access; the official API converts them later, in
-``YTVISeval._prepare``), ``avg_area`` (the official mean of the truthy
+few vectorised calls. After loading, each annotation holds
+``segmentations`` as compressed RLEs (the official API converts them later,
+in ``YTVISeval._prepare``), ``avg_area`` (the official mean of the truthy
 per-frame areas: the JSON ``areas`` of the ground truth, else and for
-results the mask areas), ``mask_areas`` ((T,) int64 per-frame mask areas,
-0 where absent) and ``rle_rows`` ((T,) int64 rows of the API's
-``rle_table``, -1 where absent, for the compiled video IoU). Bad input
-raises :class:`vcl_mm.utils.InputError` naming the annotation or result
-and frame, where the official code asserts, prints, silently truncates or
-scores undefined pixels.
+results the mask areas), ``mask_areas`` ((T,) int64 per-frame mask
+areas, 0 where absent) and ``rle_rows`` ((T,) int64 rows of the API's
+``rle_table``, -1 where absent: the masks' strings, areas and extents in
+one buffer, :class:`.rle_table.RLETable`, for the compiled video IoU).
+Files read by the compiled readers (:mod:`.ytvis_files`) hold their
+``segmentations`` as :class:`.rle_table.TrackRLEs` (the same RLE dicts,
+built on access). Bad input raises :class:`vcl_mm.utils.InputError`
+naming the annotation or result and frame, where the official code
+asserts, prints, silently truncates or scores undefined pixels.
+numpy + pycocotools (+ numba).
 """
 import contextlib
 import io
-import json
 import math
 import os
 
 import numpy as np
-from mmdet.evaluation.functional.ytvis import YTVIS
 
 from vcl_mm.utils.errors import InputError
-from .masks import check_rle_runs, mean_area, segs_to_rles
-from .rle_json import load_rle_json
-from .rle_table import RLETable, TrackRLEs
+from .masks import (check_rle_runs, mean_area, rle_areas, rle_run_totals,
+                    segs_to_rles, track_areas)
+from .mmdet_ytvis import YTVIS
+from .rle_json import resolve_counts
+from .rle_table import HAVE_NUMBA, RLETable, TrackRLEs
+from .ytvis_files import (ResultsFile, load_json, result_areas,
+                          scanned_result_anns)
 
-__all__ = ['load_json', 'CheckedYTVIS']
-
-
-def load_json(obj, what='JSON file'):
-    """``obj`` parsed (:func:`.rle_json.load_rle_json`) if it is a path,
-    else ``obj``."""
-    if not isinstance(obj, (str, os.PathLike)):
-        return obj
-    path = os.fspath(obj)
-    if not os.path.isfile(path):
-        raise InputError(f'{what} not found: {path}')
-    try:
-        return load_rle_json(path)
-    except ValueError:  # orjson.JSONDecodeError, UnicodeDecodeError
-        pass
-    try:  # NaN / Infinity, which Python's json writes: checked later
-        with open(path, 'rb') as f:
-            return json.load(f)
-    except ValueError as e:
-        raise InputError(f'{what} {path} is not valid JSON: {e}')
+__all__ = ['load_json', 'ResultsFile', 'CheckedYTVIS']
 
 
-def _track_masks(tracks, sizes, wheres):
-    """Checked compressed RLEs of many tracks, measured in one table.
-
-    Args:
-        tracks (list[list]): per track, per frame a segmentation (falsy:
-            absent).
-        sizes (list[tuple]): per track the video's (h, w).
-        wheres (list[str]): per track, its name in error messages.
-
-    Returns:
-        tuple: the :class:`.rle_table.RLETable` of the present masks
-        (track by track, frame by frame), per track the (T,) int64 rows
-        (-1 where absent), the (T,) int64 mask areas (0 where absent) and
-        the (T,) bool presence.
-    """
-    rles = [
-        segs_to_rles(segs, h, w, where)
-        for segs, (h, w), where in zip(tracks, sizes, wheres)
-    ]
-    lens = np.fromiter(map(len, rles), np.int64, len(rles))
-    here = np.fromiter((r is not None for rs in rles for r in rs), bool,
-                       int(lens.sum()))
-    table, bad = RLETable.from_counts(
-        [r['counts'] for rs in rles for r in rs if r is not None])
+def _measure(tracks, own):
+    """Runs' totals and areas of the present RLEs of ``tracks`` (track by
+    track, frame by frame), and with numba the :class:`.rle_table.RLETable`
+    of their strings (row k: the k-th present RLE) with its extents, in
+    one compiled pass (numpy + pycocotools without numba). When the RLE
+    dicts are ``own`` (read from a file here), str counts become bytes on
+    the way (encoded once here, not at every IoU)."""
+    present = [r for rles in tracks for r in rles if r is not None]
+    counts = [r['counts'] for r in present]
+    if not HAVE_NUMBA:
+        totals = rle_run_totals(counts)
+        ok = np.flatnonzero(totals >= 0)
+        areas = np.zeros(len(present), np.int64)
+        areas[ok] = rle_areas([present[k] for k in ok.tolist()])
+        return totals, areas, None
+    table, bad = RLETable.from_counts(counts)
     table.measure()
     table.totals[bad] = -1
-    pixels = [h * w for h, w in sizes]
-    if not np.array_equal(table.totals,
-                          np.repeat(pixels, lens)[here]):  # name it
-        check_rle_runs(rles, wheres, table.totals, pixels)
+    if own:
+        for r, c in zip(present, table.all_counts()):
+            r['counts'] = c
+    return table.totals, table.areas, table
+
+
+def _rows(tracks):
+    """Per track, (T,) int64 rows of the :func:`_measure` table (-1 where
+    absent)."""
+    lens = [len(rles) for rles in tracks]
+    here = np.fromiter((r is not None for rles in tracks for r in rles),
+                       bool, sum(lens))
     rows = np.full(len(here), -1, np.int64)
-    rows[here] = np.arange(len(table))
-    areas = np.zeros(len(here), np.int64)
-    areas[here] = table.areas
-    cuts = np.cumsum(lens)[:-1]
-    return (table, np.split(rows, cuts), np.split(areas, cuts),
-            np.split(here, cuts))
+    rows[here] = np.arange(np.count_nonzero(here))
+    return np.split(rows, np.cumsum(lens)[:-1]) if tracks else []
+
+
+def _video_length(video):
+    if 'length' in video:
+        return int(video['length'])
+    if 'file_names' in video:
+        return len(video['file_names'])
+    return None
+
+
+def _table_rows(segs, size):
+    """The table rows of one track's frames (:func:`.rle_json.
+    scan_rle_json` left each counts list as its row), -1 where null; None
+    unless every frame is null or ``{"size": size, "counts": row}``."""
+    rows = []
+    for seg in segs:
+        if seg is None:
+            rows.append(-1)
+        elif (type(seg) is dict and len(seg) == 2
+              and type(seg.get('counts')) is int
+              and seg.get('size') == size):
+            rows.append(seg['counts'])
+        else:
+            return None
+    return rows
 
 
 def _mean_areas(values):
@@ -104,9 +107,9 @@ def _mean_areas(values):
     calls when all are ints or None (exact: integer sums below 2^53, as
     numpy's mean), else one call per list."""
     kinds = {type(a) for vals in values for a in vals}
+    lens = np.fromiter(map(len, values), np.int64, len(values))
     if not kinds <= {int, type(None)}:
         return [mean_area(vals) for vals in values]
-    lens = np.fromiter(map(len, values), np.int64, len(values))
     try:
         flat = np.array([a or 0 for vals in values for a in vals], np.int64)
     except OverflowError:
@@ -119,14 +122,6 @@ def _mean_areas(values):
     with np.errstate(invalid='ignore', divide='ignore'):
         means = (sums / nums).tolist()
     return [m if n else 0 for m, n in zip(means, nums.tolist())]
-
-
-def _video_length(video):
-    if 'length' in video:
-        return int(video['length'])
-    if 'file_names' in video:
-        return len(video['file_names'])
-    return None
 
 
 def _known(key, table):
@@ -154,12 +149,14 @@ class CheckedYTVIS(YTVIS):
         with contextlib.redirect_stdout(io.StringIO()):
             super().__init__(None)
         self.lengths = {}
-        #: :class:`.rle_table.RLETable` of the masks; each annotation's
-        #: ``rle_rows`` ((T,) int64, -1 where absent) index it
+        #: :class:`.rle_table.RLETable` of the masks (None without numba);
+        #: each annotation's ``rle_rows`` ((T,) int64, -1 where absent)
+        #: index it
         self.rle_table = None
         if annotation_file is not None:
-            gt = load_json(annotation_file, 'ground-truth JSON')
-            self.dataset = self._checked_gt(gt)
+            gt, table = load_json(annotation_file, 'ground-truth JSON', True)
+            self.dataset = self._checked_gt(
+                gt, isinstance(annotation_file, (str, os.PathLike)), table)
             self.createIndex()
 
     def createIndex(self):
@@ -167,7 +164,12 @@ class CheckedYTVIS(YTVIS):
         with contextlib.redirect_stdout(io.StringIO()):
             super().createIndex()
 
-    def _checked_gt(self, gt):
+    def _checked_gt(self, gt, own, table=None):
+        """The checked ground truth; with the ``table`` of
+        :func:`.rle_json.scan_rle_json` (``gt``'s counts are its rows),
+        the masks become :class:`.rle_table.TrackRLEs` of it when every
+        frame is a plain RLE of the video size or null and the runs cover
+        the frames; else the counts are resolved and checked one by one."""
         if not isinstance(gt, dict) or 'videos' not in gt:
             raise InputError('ground truth must be the official YouTube-VIS'
                              ' JSON (a dict with "videos", "annotations", '
@@ -178,110 +180,186 @@ class CheckedYTVIS(YTVIS):
                 height=int(v['height']),
                 width=int(v['width']),
                 length=_video_length(v))
-        anns, wheres = list(gt.get('annotations', [])), []
-        for ann in anns:
+        parsed, fast = [], table is not None
+        for ann in gt.get('annotations', []):
             vid = ann['video_id']
             where = f'ground-truth annotation {ann.get("id")} of video {vid}'
             if vid not in videos:
                 raise InputError(f'{where}: unknown video id')
-            video, segs = videos[vid], ann['segmentations']
+            video = videos[vid]
+            segs = ann['segmentations']
             if video['length'] is None:
                 video['length'] = len(segs)
             if len(segs) != video['length']:
                 raise InputError(f'{where}: {len(segs)} frames, the video '
                                  f'has {video["length"]}')
-            wheres.append(where)
-        sizes = [(videos[a['video_id']]['height'],
-                  videos[a['video_id']]['width']) for a in anns]
-        self.rle_table, rows, areas, _ = _track_masks(
-            [a['segmentations'] for a in anns], sizes, wheres)
-        avg = _mean_areas([
-            a['areas'] if a.get('areas') is not None else m.tolist()
-            for a, m in zip(anns, areas)
+            if fast:
+                rows = _table_rows(segs, [video['height'], video['width']])
+                if rows is not None:
+                    parsed.append((ann, rows, video))
+                    continue
+                fast = False
+                resolve_counts(gt, table)
+                return self._checked_gt(gt, own)
+            parsed.append((ann,
+                           segs_to_rles(segs, video['height'],
+                                        video['width'], where), where))
+        if fast:
+            anns = self._table_anns(parsed, table)
+            if anns is None:  # runs not covering a frame: name it
+                resolve_counts(gt, table)
+                return self._checked_gt(gt, own)
+            self.lengths = {k: v['length'] for k, v in videos.items()}
+            return dict(gt, annotations=anns)
+        tracks = [rles for _, rles, _ in parsed]
+        totals, flat, self.rle_table = _measure(tracks, own)
+        check_rle_runs(tracks, [where for _, _, where in parsed], totals, [
+            videos[ann['video_id']]['height'] *
+            videos[ann['video_id']]['width'] for ann, _, _ in parsed
         ])
+        anns = []
+        for (ann, rles, _), areas, rows in zip(parsed,
+                                               track_areas(tracks, flat),
+                                               _rows(tracks)):
+            json_areas = ann.get('areas')
+            ann = dict(ann, segmentations=rles, mask_areas=areas,
+                       rle_rows=rows)
+            ann['avg_area'] = mean_area(
+                json_areas if json_areas is not None else areas.tolist())
+            anns.append(ann)
         self.lengths = {k: v['length'] for k, v in videos.items()}
-        return dict(
-            gt,
-            annotations=[
-                dict(
-                    ann,
-                    segmentations=TrackRLEs(self.rle_table, r, *size),
-                    mask_areas=m,
-                    rle_rows=r,
-                    avg_area=mean)
-                for ann, r, m, mean, size in zip(anns, rows, areas, avg,
-                                                 sizes)
-            ])
+        return dict(gt, annotations=anns)
 
-    def _checked_result(self, i, res):
-        """(video id, score) of result ``i``, checked but for its masks."""
-        if not isinstance(res, dict) or 'segmentations' not in res:
-            raise InputError(f'result {i}: needs "video_id", "score", '
-                             '"category_id" and "segmentations"')
-        vid = res.get('video_id')
-        if not _known(vid, self.vids):
-            raise InputError(f'result {i}: video id {vid!r} is not in '
-                             'the ground truth')
-        where = f'result {i} (video {vid})'
-        for key in ('score', 'category_id'):
-            if key not in res:
-                raise InputError(f'{where}: missing "{key}"')
-        score = res['score']
-        if (isinstance(score, bool) or not isinstance(score, (int, float))
-                or not math.isfinite(score)):
-            raise InputError(f'{where}: score {score!r} is not a finite '
-                             'number; write each score as a JSON number '
-                             '(e.g. 0.87)')
-        if not _known(res['category_id'], self.cats):
-            raise InputError(f'{where}: category id '
-                             f'{res["category_id"]!r} is not a '
-                             'ground-truth category')
-        segs, length = res['segmentations'], self.lengths[vid]
-        if not isinstance(segs, list) or len(segs) != length:
-            n = len(segs) if isinstance(segs, list) else type(segs).__name__
-            raise InputError(f'{where}: {n} segmentations for a video '
-                             f'of {length} frames')
-        return vid, float(score)
+    def _table_anns(self, parsed, table):
+        """Ground-truth annotations with TrackRLEs of ``table``; None
+        unless the rows are the table's, in order, and the runs cover
+        every frame."""
+        if not parsed:
+            return None
+        lens = [len(rows) for _, rows, _ in parsed]
+        rows = np.fromiter((r for _, rs, _ in parsed for r in rs), np.int64,
+                           sum(lens))
+        here = rows >= 0
+        if not np.array_equal(rows[here], np.arange(len(table))):
+            return None
+        pixels = np.repeat([v['height'] * v['width'] for _, _, v in parsed],
+                           lens)
+        if not np.array_equal(table.totals, pixels[here]):
+            return None
+        every = np.where(here, table.areas[np.maximum(rows, 0)], 0)
+        self.rle_table = table
+        anns = []
+        cuts = np.cumsum(lens)[:-1]
+        split = np.split(every, cuts)
+        avg = _mean_areas([
+            ann['areas'] if ann.get('areas') is not None else a.tolist()
+            for (ann, _, _), a in zip(parsed, split)
+        ])
+        for (ann, _, video), r, areas, mean in zip(parsed,
+                                                   np.split(rows, cuts),
+                                                   split, avg):
+            ann = dict(
+                ann,
+                segmentations=TrackRLEs(table, r, video['height'],
+                                        video['width']),
+                mask_areas=areas,
+                rle_rows=r,
+                avg_area=mean)
+            anns.append(ann)
+        return anns
 
     def loadRes(self, resFile):
-        """Results (path or list) as a result API object, checked.
+        """Results (path, :class:`ResultsFile` or list) as a result API
+        object, checked.
 
         As the official ``loadRes``: ids are the 1-based positions in the
         file, ``areas`` the per-frame mask areas (None where absent),
         ``iscrowd`` 0; ``bboxes`` are not computed (the mask evaluation
-        does not use them).
+        does not use them). A scanned :class:`ResultsFile` is checked on
+        its arrays (:meth:`_scanned_anns`); ``segmentations`` are then
+        :class:`.rle_table.TrackRLEs` (the same RLE dicts, built on
+        access).
         """
-        results = load_json(resFile, 'results JSON')
+        if isinstance(resFile, ResultsFile):
+            found = scanned_result_anns(resFile.scanned, resFile.table, self)
+            if found is not None:
+                return self._result_api(*found)
+            results, own = resFile.data, True
+        else:
+            results = load_json(resFile, 'results JSON')
+            own = isinstance(resFile, (str, os.PathLike))
         if not isinstance(results, list):
             raise InputError('results must be a JSON list of '
                              '{video_id, score, category_id, segmentations}')
         if not results:
             raise InputError('the results list is empty: nothing to '
                              'evaluate')
-        checked = [self._checked_result(i, r) for i, r in enumerate(results)]
-        sizes = [(int(self.vids[v]['height']), int(self.vids[v]['width']))
-                 for v, _ in checked]
-        table, rows, areas, here = _track_masks(
-            [r['segmentations'] for r in results], sizes,
-            [f'result {i} (video {v})' for i, (v, _) in enumerate(checked)])
-        avg = _mean_areas([m.tolist() for m in areas])
+        cats = set(self.cats)
+        parsed = []
+        for i, res in enumerate(results):
+            if not isinstance(res, dict) or 'segmentations' not in res:
+                raise InputError(f'result {i}: needs "video_id", "score", '
+                                 '"category_id" and "segmentations"')
+            vid = res.get('video_id')
+            if not _known(vid, self.vids):
+                raise InputError(f'result {i}: video id {vid!r} is not in '
+                                 'the ground truth')
+            video = self.vids[vid]
+            length = self.lengths[vid]
+            where = f'result {i} (video {vid})'
+            for key in ('score', 'category_id'):
+                if key not in res:
+                    raise InputError(f'{where}: missing "{key}"')
+            score = res['score']
+            if (isinstance(score, bool)
+                    or not isinstance(score, (int, float))
+                    or not math.isfinite(score)):
+                raise InputError(f'{where}: score {score!r} is not a finite '
+                                 'number; write each score as a JSON number '
+                                 '(e.g. 0.87)')
+            if not _known(res['category_id'], cats):
+                raise InputError(f'{where}: category id '
+                                 f'{res["category_id"]!r} is not a '
+                                 'ground-truth category')
+            segs = res['segmentations']
+            if not isinstance(segs, list) or len(segs) != length:
+                n = (len(segs)
+                     if isinstance(segs, list) else type(segs).__name__)
+                raise InputError(f'{where}: {n} segmentations for a video '
+                                 f'of {length} frames')
+            parsed.append((i, res,
+                           segs_to_rles(segs, int(video['height']),
+                                        int(video['width']), where)))
+        tracks = [rles for _, _, rles in parsed]
+        totals, flat, table = _measure(tracks, own)
+        check_rle_runs(
+            tracks,
+            [f'result {i} (video {res["video_id"]})' for i, res, _ in parsed],
+            totals, [
+                int(self.vids[res['video_id']]['height']) *
+                int(self.vids[res['video_id']]['width'])
+                for _, res, _ in parsed
+            ])
+        lens = np.fromiter(map(len, tracks), np.int64, len(tracks))
+        here = np.fromiter((r is not None for rles in tracks for r in rles),
+                           bool, int(lens.sum()))
         anns = []
-        for i, (res, (_, score), r, m, h, mean, size) in enumerate(
-                zip(results, checked, rows, areas, here, avg, sizes)):
-            per_frame = m.tolist()
-            for t in np.flatnonzero(~h).tolist():
-                per_frame[t] = None
+        for (i, res, rles), areas, per_frame, avg, rows in zip(
+                parsed, *result_areas(lens, here, flat), _rows(tracks)):
             anns.append(
                 dict(
                     res,
-                    segmentations=TrackRLEs(table, r, *size),
-                    score=score,
+                    segmentations=rles,
+                    score=float(res['score']),
                     id=i + 1,
                     iscrowd=0,
                     areas=per_frame,
-                    avg_area=mean,
-                    mask_areas=m,
-                    rle_rows=r))
+                    avg_area=avg,
+                    mask_areas=areas,
+                    rle_rows=rows))
+        return self._result_api(anns, table)
+
+    def _result_api(self, anns, table):
         out = CheckedYTVIS()
         out.lengths = self.lengths
         out.rle_table = table

@@ -1,7 +1,6 @@
-"""Evaluation protocols (the offline-evaluation profile: numpy,
-pycocotools, numba, orjson, and mmdet for its ``YTVIS`` / ``YTVISeval``):
-YouTube-VIS on mmdet's ``YTVISeval`` with a fast video IoU, DAVIS
-unsupervised J&F (numpy, cv2, scipy; no mmdet).
+"""Evaluation protocols, numpy / pycocotools / numba only (no torch, no
+mmdet import): YouTube-VIS on mmdet's ``YTVISeval`` with a fast video IoU,
+DAVIS unsupervised J&F (which also needs cv2 and scipy).
 
 Names are imported on first use, so that the YouTube-VIS evaluator does
 not load the DAVIS one's cv2 and scipy (and the reverse).
@@ -20,8 +19,7 @@ _LAZY = dict(
     evaluate_davis_folder='davis_folder',
     STAT_NAMES='fast_ytviseval',
     FastYTVISeval='fast_ytviseval',
-    video_iou='ytvis_iou',
-    videos_iou='ytvis_iou',
+    video_iou='rle_iou',
     evaluate_ytvis='ytvis_eval',
     format_stats='ytvis_eval')
 

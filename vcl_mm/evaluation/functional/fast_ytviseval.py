@@ -9,23 +9,22 @@ and numbers, faster:
   ``accumulate`` computes each cell's precision / recall vectorised over
   the IoU thresholds;
 * ``computeIoU``, the hot path (two pycocotools ``merge`` and two ``area``
-  calls per pair and frame), is :func:`.ytvis_iou.video_iou`, and
+  calls per pair and frame), is :func:`.rle_iou.video_iou`, and
   ``evaluate`` computes all videos at once from the loaded mask tables
-  (:func:`.ytvis_iou.videos_iou`); pairs that cannot reach the lowest IoU
+  (:func:`.rle_iou.videos_iou`); pairs that cannot reach the lowest IoU
   threshold get 0 instead of their (smaller) IoU, which changes no match
   and no statistic;
 * ``_prepare`` takes the masks and ``avg_area`` as
   :class:`vcl_mm.datasets.api_wrappers.ytvis_api.CheckedYTVIS` loaded them
   (converted in batches, checked) instead of converting per frame;
-* ``class_agnostic`` is a constructor argument (VideoCutLER evaluates
-  class-agnostically, the official ``useCats=0``), and nothing is
-  printed;
+* ``use_cats`` is a constructor argument (VideoCutLER evaluates with
+  ``useCats=0``), and nothing is printed;
 * :meth:`FastYTVISeval.evaluate_video` / :meth:`accumulate_videos` match
   videos one at a time, for metrics that see one video at a time.
 
-``accumulate`` is replaced whole, which also keeps the official one's
-``np.float`` (removed in numpy 1.24) out of the run. Imports mmdet's
-``YTVISeval`` (the offline-evaluation profile includes mmdet).
+``np.float`` in ``accumulate`` (removed in numpy 1.24) is fixed where the
+official module is loaded (:mod:`vcl_mm.datasets.api_wrappers.mmdet_ytvis`).
+numpy + pycocotools + numba only.
 """
 import contextlib
 import copy
@@ -33,11 +32,12 @@ import datetime
 import io
 import os
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from mmdet.evaluation.functional.ytviseval import YTVISeval
 
-from .ytvis_iou import video_iou, videos_iou
+from vcl_mm.datasets.api_wrappers.mmdet_ytvis import YTVISeval
+from .rle_iou import HAVE_VIDEOS_IOU, video_iou, videos_iou
 from .ytvis_match import evaluate_area_ranges, precision_recall
 
 __all__ = ['STAT_NAMES', 'FastYTVISeval']
@@ -51,20 +51,22 @@ def _quiet():
     return contextlib.redirect_stdout(io.StringIO())
 
 
+def _areas(anns):
+    return np.stack([a['mask_areas'] for a in anns]) if anns else None
+
+
 class FastYTVISeval(YTVISeval):
-    """Official YouTube-VIS evaluation, fast video IoU, class-agnostic
-    switch.
+    """Official YouTube-VIS evaluation, fast video IoU, ``useCats`` switch.
 
     Args:
         cocoGt (CheckedYTVIS, optional): ground truth.
         cocoDt (CheckedYTVIS, optional): results (``cocoGt.loadRes``).
-        class_agnostic (bool): ignore categories (the official
-            ``useCats=0``) or not (the official default).
+        use_cats (bool): class-aware (official default) or ``useCats=0``.
     """
 
-    def __init__(self, cocoGt=None, cocoDt=None, class_agnostic=False):
+    def __init__(self, cocoGt=None, cocoDt=None, use_cats=True):
         super().__init__(cocoGt, cocoDt, iouType='segm')
-        self.params.useCats = int(not class_agnostic)
+        self.params.useCats = int(bool(use_cats))
 
     def _anns(self, vidId, catId):
         """Ground truth and detections of one (video, category key), in the
@@ -113,8 +115,17 @@ class FastYTVISeval(YTVISeval):
         if not dt or not gt:
             return np.zeros([len(dt), len(gt)])
         return video_iou([d['segmentations'] for d in dt],
-                         [g['segmentations'] for g in gt],
-                         float(np.min(p.iouThrs)))
+                         [g['segmentations'] for g in gt], _areas(dt),
+                         _areas(gt), float(np.min(p.iouThrs)))
+
+    def _tables(self):
+        """The two APIs' mask tables, when both have one (as
+        ``CheckedYTVIS`` loads them with numba), else None."""
+        if not HAVE_VIDEOS_IOU:
+            return None
+        d = getattr(self.cocoDt, 'rle_table', None)
+        g = getattr(self.cocoGt, 'rle_table', None)
+        return None if d is None or g is None else (d, g)
 
     def _all_ious(self, pairs, threads):
         """``computeIoU`` of all (video, category key) ``pairs`` from the
@@ -136,12 +147,12 @@ class FastYTVISeval(YTVISeval):
             todo.append(vc)
             d_rows.append(np.stack([d['rle_rows'] for d in dt]))
             g_rows.append(np.stack([g['rle_rows'] for g in gt]))
+        d_table, g_table = self._tables()
         ious.update(
             zip(
                 todo,
-                videos_iou(self.cocoDt.rle_table, self.cocoGt.rle_table,
-                           d_rows, g_rows, float(np.min(p.iouThrs)),
-                           threads)))
+                videos_iou(d_table, g_table, d_rows, g_rows,
+                           float(np.min(p.iouThrs)), threads)))
         return ious
 
     def evaluate(self):
@@ -156,7 +167,17 @@ class FastYTVISeval(YTVISeval):
         keys = p.catIds if p.useCats else [-1]
         pairs = [(v, c) for v in p.vidIds for c in keys]
         threads = min(2, os.cpu_count() or 1)  # the kernels release the GIL
-        self.ious = self._all_ious(pairs, threads)
+        if self._tables() is not None:
+            self.ious = self._all_ious(pairs, threads)
+        else:
+            with ThreadPoolExecutor(threads) as pool:
+                self.ious = dict(
+                    zip(
+                        pairs,
+                        pool.map(
+                            lambda vc: self.computeIoU(*vc),
+                            pairs,
+                            chunksize=16)))
         maxDet = p.maxDets[-1]
         per = {
             (v, c): self._evaluate_key(v, c, maxDet)

@@ -21,7 +21,7 @@ import gc
 import os
 from concurrent.futures import ThreadPoolExecutor
 
-from vcl_mm.datasets.api_wrappers.ytvis_api import CheckedYTVIS, load_json
+from vcl_mm.datasets.api_wrappers.ytvis_api import CheckedYTVIS, ResultsFile
 from .fast_ytviseval import STAT_NAMES, FastYTVISeval
 
 __all__ = ['STAT_NAMES', 'evaluate_ytvis', 'format_stats']
@@ -51,7 +51,7 @@ def evaluate_ytvis(gt, results, class_agnostic=True):
         else:
             gt_api = gt if isinstance(gt, CheckedYTVIS) else CheckedYTVIS(gt)
         dt_api = gt_api.loadRes(results)
-        ev = FastYTVISeval(gt_api, dt_api, class_agnostic=class_agnostic)
+        ev = FastYTVISeval(gt_api, dt_api, use_cats=not class_agnostic)
         ev.evaluate()
         ev.accumulate()
         ev.summarize()
@@ -68,7 +68,7 @@ def _load_both(gt_path, results_path):
     with ThreadPoolExecutor(1) as pool:
         future = pool.submit(CheckedYTVIS, gt_path)
         try:
-            results = load_json(results_path, 'results JSON')
+            results = ResultsFile(results_path)
         except BaseException:
             future.result()  # raises the ground truth's error, if any
             raise

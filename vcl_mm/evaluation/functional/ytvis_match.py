@@ -1,18 +1,19 @@
 """The official YouTube-VIS / COCO greedy matching of one (video,
-category, area range), in compiled code, and the precision / recall of
-one accumulation cell vectorised over the IoU thresholds. numpy + numba
-only."""
+category, area range), in compiled code (numba; the same function runs as
+plain Python without it), and the precision / recall of one accumulation
+cell vectorised over the IoU thresholds. numpy + numba only."""
 import numpy as np
 
 from vcl_mm.utils.compiled import njit_cached
 
+try:
+    import numba as _nb
+except ImportError:  # pragma: no cover
+    _nb = None
+
 __all__ = ['greedy_match', 'evaluate_area_ranges', 'precision_recall']
 
 
-@njit_cached(
-    'void(float64[:, :], int64[:], int64[:], float64[:], float64[:], '
-    'float64[:], float64[:, :], float64[:, :], float64[:, :])',
-    nogil=True)
 def _greedy_match(ious, gt_ig, crowd, thrs, dt_ids, gt_ids, dtm, gtm,
                   dt_ig):  # pragma: no cover (compiled)
     """``YTVISeval.evaluateVid``'s loops, statement for statement: at each
@@ -37,6 +38,14 @@ def _greedy_match(ious, gt_ig, crowd, thrs, dt_ids, gt_ids, dtm, gtm,
             dt_ig[t, d] = gt_ig[m]
             dtm[t, d] = gt_ids[m]
             gtm[t, m] = dt_ids[d]
+
+
+if _nb is not None:
+    _greedy_match = njit_cached(
+        'void(float64[:, :], int64[:], int64[:], float64[:], float64[:], '
+        'float64[:], float64[:, :], float64[:, :], float64[:, :])',
+        nogil=True)(
+            _greedy_match)
 
 
 def greedy_match(ious, gt_ig, crowd, thrs, dt_ids, gt_ids):

@@ -1,7 +1,7 @@
 """Registered mmengine metrics (mmdet's METRICS registry)."""
 from .davis_metric import DAVISMetric
-from .ytvis_metric import StreamingYTVISMetric, gt_tracks_from_instances
+from .ytvis_metric import ClassAgnosticYTVISMetric, gt_tracks_from_instances
 
 __all__ = [
-    'DAVISMetric', 'StreamingYTVISMetric', 'gt_tracks_from_instances'
+    'DAVISMetric', 'ClassAgnosticYTVISMetric', 'gt_tracks_from_instances'
 ]

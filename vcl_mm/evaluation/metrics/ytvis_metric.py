@@ -1,5 +1,4 @@
-"""YouTube-VIS metric matching each video as it is processed (class-agnostic
-by default)."""
+"""YouTube-VIS metric (class-agnostic by default) for video predictions."""
 from typing import Optional
 
 from mmengine.logging import MMLogger
@@ -14,7 +13,7 @@ from ..functional.ytvis_eval import format_stats
 from ..track_results import (encode_masks, group_tracks, tracks_to_ytvis,
                              write_ytvis_results)
 
-__all__ = ['StreamingYTVISMetric', 'gt_tracks_from_instances']
+__all__ = ['ClassAgnosticYTVISMetric', 'gt_tracks_from_instances']
 
 
 def gt_tracks_from_instances(video_id, frame_instances, height, width):
@@ -76,7 +75,7 @@ def gt_tracks_from_instances(video_id, frame_instances, height, width):
 
 
 @METRICS.register_module()
-class StreamingYTVISMetric(BaseVideoMetric):
+class ClassAgnosticYTVISMetric(BaseVideoMetric):
     """YouTube-VIS AP/AR, class-agnostic (``useCats=0``) or class-aware.
 
     Subclasses mmdet's ``BaseVideoMetric`` (video grouping, distributed
@@ -93,8 +92,7 @@ class StreamingYTVISMetric(BaseVideoMetric):
     ``instances`` meta (as packed by ``PackTrackInputs``).
 
     Args:
-        class_agnostic (bool): ignore categories (the official
-            ``useCats=0``, VideoCutLER's protocol) or not.
+        class_agnostic (bool): ignore categories (VideoCutLER protocol).
         outfile_prefix (str, optional): also write ``<prefix>.json`` (the
             official ``results.json``) and ``<prefix>.submission_file.zip``.
         format_only (bool): only write the results (needs
@@ -112,7 +110,7 @@ class StreamingYTVISMetric(BaseVideoMetric):
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         if format_only and not outfile_prefix:
-            raise InputError('StreamingYTVISMetric: format_only=True '
+            raise InputError('ClassAgnosticYTVISMetric: format_only=True '
                              'needs outfile_prefix (where to write results)')
         self.class_agnostic = class_agnostic
         self.outfile_prefix = outfile_prefix
@@ -127,12 +125,12 @@ class StreamingYTVISMetric(BaseVideoMetric):
     def _evaluator(self):
         """The official evaluator (fast video IoU) for this metric's mode
         and the dataset's categories."""
-        ev = FastYTVISeval(class_agnostic=self.class_agnostic)
+        ev = FastYTVISeval(use_cats=not self.class_agnostic)
         ev.params.catIds = self.cat_ids
         return ev
 
     def process_image(self, data_samples, ori_video_len):
-        raise InputError('StreamingYTVISMetric needs whole videos per '
+        raise InputError('ClassAgnosticYTVISMetric needs whole videos per '
                          'sample; got frame-level test samples')
 
     def process_video(self, data_samples):

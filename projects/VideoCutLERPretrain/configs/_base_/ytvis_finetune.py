@@ -87,7 +87,7 @@ val_cfg = None
 # official server as the submission zip written here.
 test_evaluator = dict(
     _delete_=True,
-    type='StreamingYTVISMetric',
+    type='ClassAgnosticYTVISMetric',
     class_agnostic=False,
     format_only=True,
     outfile_prefix='work_dirs/ytvis_val_results')

@@ -1,23 +1,18 @@
-"""Video IoU of mask tracks on compressed RLEs, the hot path of the
-YouTube-VIS evaluation, in compiled code (numpy + numba): decode
-compressed counts straight from an :class:`~vcl_mm.datasets.api_wrappers.
-rle_table.RLETable` buffer into cumulative run ends
-(:func:`~vcl_mm.datasets.api_wrappers.rle_table.decode_ends`, the one
-decoder) and intersect the foreground intervals of the wanted pairs.
-
-Callers choose: :func:`videos_iou` for all videos of two loaded APIs'
-mask tables at once (``FastYTVISeval.evaluate``), :func:`video_iou` for
-one video's RLE dicts (``FastYTVISeval.evaluate_video``); both run the
-same kernel (:func:`nb_videos`).
-"""
-from concurrent.futures import ThreadPoolExecutor
-
+"""The compiled kernels of the video IoU (numba): decode compressed RLE
+strings straight from a buffer into cumulative run ends
+(:func:`vcl_mm.datasets.api_wrappers.rle_table.decode_ends`, the one
+decoder) and intersect the foreground intervals of two decoded masks,
+for the wanted pairs of one video (:func:`nb_decode`,
+:func:`nb_intersect`) or of many videos from two mask tables
+(:func:`nb_videos`). Used by :mod:`.rle_iou`; import this module only
+where numba is installed. numpy + numba."""
+import numba as _nb
 import numpy as np
 
-from vcl_mm.datasets.api_wrappers.rle_table import RLETable, decode_ends
+from vcl_mm.datasets.api_wrappers.rle_table import decode_ends
 from vcl_mm.utils.compiled import njit_cached
 
-__all__ = ['video_iou', 'videos_iou']
+__all__ = ['nb_decode', 'nb_intersect', 'nb_videos']
 
 
 def _decode_ends(buf, a, e, cnts, m):  # pragma: no cover (compiled)
@@ -74,10 +69,38 @@ def _inter_ends(ends, ia, ea, ib, eb, lo, hi):  # pragma: no cover
     return tot
 
 
-# compiled into nb_videos (loaded from the cache at import)
 _jit = njit_cached(nogil=True)
 _decode_ends, _first_fg, _inter_ends = map(
     _jit, (_decode_ends, _first_fg, _inter_ends))
+
+
+# :func:`video_iou`'s kernels load from the cache on first use; the
+# :func:`videos_iou` one (explicit signature) at import
+@njit_cached(nogil=True)
+def nb_decode(buf, offs):  # pragma: no cover (compiled)
+    """Decode compressed RLE strings: ``buf[offs[k]:offs[k + 1]]`` is
+    string k; returns the flat cumulative run ends and their offsets
+    (k's are ``ends[coff[k]:coff[k + 1]]``)."""
+    n = len(offs) - 1
+    ends = np.empty(len(buf), np.int64)
+    coff = np.empty(n + 1, np.int64)
+    m = 0
+    for k in range(n):
+        coff[k] = m
+        m = _decode_ends(buf, offs[k], offs[k + 1], ends, m)
+    coff[n] = m
+    return ends, coff
+
+
+@njit_cached(nogil=True)
+def nb_intersect(ends, coff, qa, qb):  # pragma: no cover (compiled)
+    """|a & b| in pixels for each pair (qa[k], qb[k]) of decoded RLEs."""
+    out = np.zeros(len(qa), np.int64)
+    big = np.int64(1) << 62
+    for k in range(len(qa)):
+        out[k] = _inter_ends(ends, coff[qa[k]], coff[qa[k] + 1], coff[qb[k]],
+                             coff[qb[k] + 1], 0, big)
+    return out
 
 
 @njit_cached(
@@ -88,7 +111,7 @@ _decode_ends, _first_fg, _inter_ends = map(
 def nb_videos(dbuf, dst, den, dar, dlo, dhi, gbuf, gst, gen, gar, glo, ghi,
               drows, doff, grows, goff, nframes, ioff, min_iou, v0, v1,
               out):  # pragma: no cover (compiled)
-    """Video IoU of videos ``v0:v1`` from two
+    """:func:`video_iou` of videos ``v0:v1`` from two
     :class:`~vcl_mm.datasets.api_wrappers.rle_table.RLETable` (d: the
     predictions, g: the ground truth; strings, areas, extents).
 
@@ -181,105 +204,3 @@ def nb_videos(dbuf, dst, den, dar, dlo, dhi, gbuf, gst, gen, gar, glo, ghi,
                 union = tot - inter
                 if union > 0 and not lost:
                     out[o] = np.float64(inter) / np.float64(union)
-
-
-def _rows(tracks, start):
-    """(N, T) int64 rows of the present masks of ``tracks`` (track by
-    track, frame by frame, numbered from ``start``), -1 where absent."""
-    here = np.array([[r is not None for r in rles] for rles in tracks],
-                    bool).reshape(len(tracks), -1)
-    rows = np.full(here.shape, -1, np.int64)
-    rows[here] = np.arange(start, start + np.count_nonzero(here))
-    return rows
-
-
-def video_iou(d_rles, g_rles, min_iou=None):
-    """Video IoU of every prediction / ground-truth pair of one video
-    (:func:`videos_iou` of one video, its masks in one table).
-
-    Args:
-        d_rles (list[list]): D predictions, per frame a compressed RLE dict
-            or None.
-        g_rles (list[list]): G ground-truth tracks, same number of frames.
-        min_iou (float, optional): pairs that cannot reach it get 0.
-
-    Returns:
-        np.ndarray: (D, G) float64.
-    """
-    D, G = len(d_rles), len(g_rles)
-    if D == 0 or G == 0:
-        return np.zeros((D, G))
-    d_rows = _rows(d_rles, 0)
-    g_rows = _rows(g_rles, np.count_nonzero(d_rows >= 0))
-    table, bad = RLETable.from_counts([
-        r['counts'] for rles in (*d_rles, *g_rles) for r in rles
-        if r is not None
-    ])
-    if bad:
-        raise ValueError(f'compressed RLE counts {bad[0]} is not ASCII')
-    table.measure(threads=1)
-    return videos_iou(table, table, [d_rows], [g_rows], min_iou, 1)[0]
-
-
-def videos_iou(d_table, g_table, d_rows, g_rows, min_iou=None, threads=2):
-    """Video IoU of many videos in one compiled call per thread.
-
-    IoU = sum_t |d_t & g_t| / sum_t |d_t | g_t|, 0 when the union is empty
-    (absent masks are empty): the official ``YTVISeval.computeIoU``, which
-    walks each pair and frame with two pycocotools ``merge`` and two
-    ``area`` calls. Here each wanted mask is decoded once per video and the
-    foreground intervals of the pairs intersected in compiled code.
-
-    Args:
-        d_table, g_table (RLETable): the predictions' and the ground
-            truth's masks, measured
-            (:meth:`~vcl_mm.datasets.api_wrappers.rle_table.RLETable.measure`).
-        d_rows (list[np.ndarray]): per video, (D, T) int64 rows of
-            ``d_table`` (-1 where absent), D >= 1.
-        g_rows (list[np.ndarray]): per video, (G, T) rows of ``g_table``.
-        min_iou (float, optional): pairs that cannot reach it get 0 (a
-            bound on the summed intersections: per frame the smaller area
-            and the overlap of the masks' extents); the others are exact.
-        threads (int): the kernels release the GIL.
-
-    Returns:
-        list[np.ndarray]: per video, (D, G) float64.
-    """
-    n = len(d_rows)
-    nframes = np.array([r.shape[1] for r in d_rows], np.int64)
-    dn = np.array([r.size for r in d_rows], np.int64)
-    gn = np.array([r.size for r in g_rows], np.int64)
-    pairs = np.array([len(a) * len(b) for a, b in zip(d_rows, g_rows)],
-                     np.int64)
-    doff, goff, ioff = (
-        np.concatenate([[0], np.cumsum(x)]) for x in (dn, gn, pairs))
-    cat = (lambda rs: np.concatenate([r.ravel() for r in rs]).astype(np.int64)
-           if rs else np.zeros(0, np.int64))
-    drows, grows = cat(d_rows), cat(g_rows)
-    out = np.zeros(int(ioff[-1]), np.float64)
-    args = (d_table.buf, d_table.starts, d_table.ends, d_table.areas,
-            d_table.first, d_table.last, g_table.buf, g_table.starts,
-            g_table.ends, g_table.areas, g_table.first, g_table.last, drows,
-            doff, grows, goff, nframes, ioff,
-            -1. if min_iou is None else float(min_iou))
-    work = np.cumsum(pairs * nframes)
-    parts = max(1, min(int(threads), n))
-    cuts = [0] + [
-        int(np.searchsorted(work, work[-1] * k / parts))
-        for k in range(1, parts)
-    ] + [n] if n else [0, 0]
-    if parts == 1:
-        nb_videos(*args, 0, n, out)
-    else:
-        with ThreadPoolExecutor(parts - 1) as pool:
-            jobs = [
-                pool.submit(nb_videos, *args, a, b, out)
-                for a, b in zip(cuts[1:-1], cuts[2:])
-            ]
-            nb_videos(*args, cuts[0], cuts[1], out)
-            for j in jobs:
-                j.result()
-    return [
-        out[a:b].reshape(len(d), len(g)) for a, b, d, g in zip(
-            ioff[:-1].tolist(), ioff[1:].tolist(), d_rows, g_rows)
-    ]
