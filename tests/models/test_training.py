@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 from model_helpers import ROOT
-from mmengine.config import Config
 
 from vcl_mm.testing.toy_data import write_image_set
+from vcl_mm.utils.launch import load_config
 
 VIDEO_SMOKE = osp.join(ROOT, 'configs', 'toy', 'videocutler_smoke_cpu.py')
 IMAGE_SMOKE = osp.join(ROOT, 'configs', 'toy',

@@ -3,7 +3,9 @@
 # <data_root>/ytvis_mmdet.json, written by tools/misc/generate_toy_data.py.
 _base_ = '../models/video_mask2former_r50.py'
 
-dataset_type = 'YouTubeVISDataset'
+# ours, not mmdet's YouTubeVISDataset: the same data infos, with the
+# COCO-video JSON checked on load (no frame silently becomes its own video)
+dataset_type = 'YTVISDataset'
 data_root = 'data/generated_videos/'
 frame_scale = (1333, 120)
 
