@@ -20,18 +20,19 @@ interruption skips finished images (partial results live in
 Images that cannot be labelled are listed with their reason in
 ``OUT.skipped.txt`` (or ``--skipped``).
 
-The tool needs torch, torchvision, timm, numpy, scipy, pillow, pycocotools
-(and pydensecrf for the CPU CRF) only: configs are read by
-:mod:`vcl_mm.maskcut.config`, not mmengine, and nothing imports mmcv or
-mmdet (when mmdet is installed the extractors also register there).
+The tool needs the ``maskcut`` profile only (``pip install .[maskcut]``:
+torch, torchvision, timm, mmengine, numpy, scipy, pillow, pycocotools and
+pydensecrf2 for the CPU CRF): mmengine reads the config and merges
+``--cfg-options``; nothing imports mmcv or mmdet.
 """
 import argparse
 import os
 import os.path as osp
 import sys
 
-from vcl_mm.maskcut.config import (KeyValueAction, load_maskcut_config,
-                                   validate_maskcut_config)
+from mmengine.config import DictAction
+
+from vcl_mm.maskcut.config_checks import load_maskcut_config
 from vcl_mm.utils import InputError
 from vcl_mm.utils.errors import env_int
 from vcl_mm.utils.launch import cli_main, init_process_group
@@ -62,7 +63,7 @@ def parse_args(argv=None):
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=KeyValueAction,
+        action=DictAction,
         help='override config keys, e.g. maskcut.tau=0.2 maskcut.crf=None '
         'engine.batch_size=4 engine.post_workers=8 engine.pipelined=False '
         '(model.random_init=True: random ViT weights, meaningless masks, '
@@ -96,15 +97,8 @@ def build_cfg(args):
     if not osp.isfile(args.config):
         raise InputError(f'config not found: {args.config} (pass e.g. '
                          f'{osp.relpath(DEFAULT_CONFIG)})')
-    cfg = load_maskcut_config(args.config, args.cfg_options)
-    validate_maskcut_config(
-        cfg,
-        load_maskcut_config(DEFAULT_CONFIG, import_modules=False),
-        args.cfg_options,
-        load_maskcut_config(args.config, import_modules=False)
-        if args.cfg_options else None,
-        what=args.config if args.config != DEFAULT_CONFIG else
-        'MaskCut config')
+    cfg = load_maskcut_config(
+        args.config, args.cfg_options, reference=DEFAULT_CONFIG)
     for key in ('model', 'maskcut'):
         if not isinstance(cfg.get(key), dict):
             raise InputError(f'{args.config} has no "{key}" section (see '

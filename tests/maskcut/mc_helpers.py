@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from vcl_mm.maskcut.features import IMAGENET_MEAN, IMAGENET_STD
-from vcl_mm.maskcut.registry import register_extractor
+from vcl_mm.maskcut.registry import EXTRACTORS
 
 COLOURS = np.array(
     [[200, 40, 40], [40, 180, 60], [50, 60, 210], [220, 200, 40]], np.uint8)
@@ -75,7 +75,7 @@ def write_scenes(folder, sizes, seed=0, num_objects=2):
     return gt
 
 
-@register_extractor(force=True)
+@EXTRACTORS.register_module(force=True)
 class ColourBinExtractor(nn.Module):
     """Patch features that separate flat colours exactly: per patch, the
     fraction of its pixels in each of 4x4x4 colour bins (cosine similarity

@@ -251,21 +251,28 @@ def test_show_pseudo_masks(job, tmp_path):
     assert 0.02 < changed.mean() < 0.9
 
 
-#: run before the tool: any import of mmcv, mmdet or mmengine fails
+#: run before the tool: any import of mmcv or mmdet fails, and each config
+#: mmengine reads is printed
 BLOCK_OPENMMLAB = '''
 import runpy, sys
 class Block:
     def find_spec(self, name, path=None, target=None):
-        if name.split('.')[0] in ('mmcv', 'mmdet', 'mmengine'):
+        if name.split('.')[0] in ('mmcv', 'mmdet'):
             raise ImportError(f'{name} is blocked (torch-only test)')
 sys.meta_path.insert(0, Block())
+from mmengine.config import Config
+fromfile = Config.fromfile
+def spy(path, *args, **kwargs):
+    print('mmengine reads', path)
+    return fromfile(path, *args, **kwargs)
+Config.fromfile = spy
 sys.argv = ['tools/maskcut.py'] + sys.argv[1:]
 runpy.run_path('tools/maskcut.py', run_name='__main__')
 '''
 
 
-def test_cli_runs_without_mmcv_mmdet_mmengine(job, tmp_path):
-    """The cut stage needs torch and friends only."""
+def test_cli_runs_without_mmcv_mmdet(job, tmp_path):
+    """The cut stage needs torch, mmengine and friends only."""
     out = tmp_path / 'torch_only.json'
     proc = subprocess.run([
         sys.executable, '-c', BLOCK_OPENMMLAB, '--input',
@@ -283,6 +290,7 @@ def test_cli_runs_without_mmcv_mmdet_mmengine(job, tmp_path):
                           timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert 'MaskCut: 4 images' in proc.stdout
+    assert f'mmengine reads {job / "tiny.py"}' in proc.stdout
     reference = tmp_path / 'reference.json'
     _run_tool(job, '--input', job / 'imgs', '--out', reference,
               '--cfg-options', 'engine.pipelined=False')

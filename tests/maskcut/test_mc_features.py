@@ -7,6 +7,7 @@ from mc_helpers import TINY_VIT
 
 from mmdet.registry import MODELS
 from vcl_mm.maskcut.features import DinoViTKeyExtractor, convert_dino_vit
+from vcl_mm.maskcut.registry import build_extractor
 from vcl_mm.utils import InputError
 from vcl_mm.testing.runners import REPO_ROOT
 
@@ -23,7 +24,10 @@ def tiny(**kw):
 
 
 def test_registered_and_output_shape():
-    model = MODELS.build(TINY_VIT)
+    model = build_extractor(TINY_VIT)
+    # a child of mmengine's root MODELS: mmdet's finds it by its scope
+    assert MODELS.get('vcl_mm_maskcut.DinoViTKeyExtractor') is (
+        DinoViTKeyExtractor)
     assert isinstance(model, DinoViTKeyExtractor)
     out = model(torch.randn(2, 3, 64, 48))
     assert out.shape == (2, 32, 8, 6) and out.dtype == torch.float32

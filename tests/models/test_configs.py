@@ -101,11 +101,11 @@ def check_maskcut_config(cfg):
 
     DINO weights cannot ship, so extractors that take weights are built
     with seeded random ones (the ``random_init`` testing switch)."""
-    from mmdet.registry import MODELS
+    from vcl_mm.maskcut.registry import build_extractor
     model_cfg = copy.deepcopy(cfg.model)
     if 'weights' in model_cfg:
         model_cfg.update(weights=None, random_init=True)
-    extractor = MODELS.build(model_cfg)
+    extractor = build_extractor(model_cfg)
     size = 64
     feats = extractor(torch.zeros(1, 3, size, size))
     patch = extractor.patch_size

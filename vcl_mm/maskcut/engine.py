@@ -242,8 +242,8 @@ def run_maskcut(model_cfg,
 
     Args:
         model_cfg (dict): feature extractor config (``type`` registered
-            with :func:`~vcl_mm.maskcut.registry.register_extractor` or in
-            mmdet's ``MODELS``, e.g. ``type='DinoViTKeyExtractor'``).
+            in :data:`~vcl_mm.maskcut.registry.EXTRACTORS`, e.g.
+            ``type='DinoViTKeyExtractor'``).
         maskcut_cfg (dict): :class:`MaskCutPipeline` arguments.
         source (str): image folder or list file.
         out (str): output JSON.

@@ -32,7 +32,7 @@ from vcl_mm.utils import InputError
 from vcl_mm.utils.state_dict import (check_fits, read_state_dict,
                                      strip_prefixes)
 
-from .registry import register_extractor
+from .registry import EXTRACTORS
 
 __all__ = [
     'DinoViTKeyExtractor', 'VIT_ARCHS', 'VIT_FEATURES', 'AUTOCAST_DTYPES',
@@ -101,7 +101,7 @@ def convert_dino_vit(state):
     return state, dropped
 
 
-@register_extractor  # here, and in mmdet's MODELS when mmdet is installed
+@EXTRACTORS.register_module()
 class DinoViTKeyExtractor(nn.Module):
     """Last-block attention keys of a DINO ViT.
 

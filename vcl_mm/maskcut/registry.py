@@ -1,51 +1,46 @@
 """Where MaskCut finds its feature extractors (``model.type``).
 
-The cut stage runs without mmdet/mmcv, so extractors
-register here, and also into mmdet's ``MODELS`` when mmdet is installed
-(then configs and MMDetection projects find them by name as before).
-:func:`build_extractor` looks here first, then in mmdet's ``MODELS`` (for
-extractors registered only there, e.g. by a project or a test); without
-mmdet an unknown type is an :class:`~vcl_mm.utils.InputError`.
+An mmengine :class:`~mmengine.registry.Registry`, a child of mmengine's
+root ``MODELS`` (importable without mmcv / mmdet, which the cut stage does
+not need). Its scope is ``vcl_mm_maskcut``, not ``vcl_mm``: the training
+registries (``vcl_mm/registry.py``) hold the scope ``vcl_mm`` under
+mmdet's, and mmengine resolves a scope by searching the whole tree and by
+importing ``<scope>.registry``, which for ``vcl_mm`` imports mmdet. Any
+``MODELS`` registry finds an extractor as
+``vcl_mm_maskcut.DinoViTKeyExtractor``; MaskCut configs name it bare.
 """
+import inspect
+
+from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import Registry
+
 from vcl_mm.utils import InputError
 
-try:
-    from mmdet.registry import MODELS as MMDET_MODELS
-except ImportError:  # a torch-only machine: only this module's registry
-    MMDET_MODELS = None
+__all__ = ['EXTRACTORS', 'get_extractor', 'build_extractor']
 
-__all__ = [
-    'EXTRACTORS', 'MMDET_MODELS', 'register_extractor', 'build_extractor'
-]
-
-#: type name -> extractor class
-EXTRACTORS = {}
+#: the extractors; register one with ``@EXTRACTORS.register_module()``
+EXTRACTORS = Registry(
+    'maskcut extractor',
+    parent=MMENGINE_MODELS,
+    scope='vcl_mm_maskcut',
+    locations=['vcl_mm.maskcut.features'])
 
 
-def register_extractor(cls=None, *, force=False):
-    """Class decorator: register an extractor by its class name here and,
-    when mmdet is installed, in mmdet's ``MODELS``.
-
-    Args:
-        cls (type): the ``torch.nn.Module`` subclass.
-        force (bool): replace an existing registration of the name.
-    """
-
-    def register(cls):
-        name = cls.__name__
-        if name in EXTRACTORS and EXTRACTORS[name] is not cls and not force:
-            raise KeyError(f'{name} is already registered as a MaskCut '
-                           f'extractor ({EXTRACTORS[name].__module__})')
-        EXTRACTORS[name] = cls
-        if MMDET_MODELS is not None:
-            MMDET_MODELS.register_module(module=cls, force=True)
-        return cls
-
-    return register if cls is None else register(cls)
+def get_extractor(name):
+    """The extractor class registered as ``name``, or None."""
+    try:  # an unknown name ends in mmengine's import-by-string attempt
+        cls = EXTRACTORS.get(name) if isinstance(name, str) else None
+    except RuntimeError:
+        cls = None
+    return cls if inspect.isclass(cls) else None
 
 
 def build_extractor(cfg):
     """Build the extractor a ``model`` config names.
+
+    Built from the class itself rather than ``EXTRACTORS.build``, which
+    would switch to the process's default scope (``mmdet`` / ``vcl_mm``
+    when a training process also runs MaskCut) and miss the extractors.
 
     Args:
         cfg (dict): ``type`` plus the class's arguments.
@@ -54,19 +49,15 @@ def build_extractor(cfg):
         torch.nn.Module
 
     Raises:
-        InputError: the type is registered nowhere.
+        InputError: the type is not registered.
     """
     cfg = dict(cfg)
-    name = cfg.get('type')
-    if name in EXTRACTORS:
-        cfg.pop('type')
-        return EXTRACTORS[name](**cfg)
-    if MMDET_MODELS is not None and MMDET_MODELS.get(name) is not None:
-        return MMDET_MODELS.build(cfg)
-    where = ('' if MMDET_MODELS is not None else
-             ' (mmdet is not installed, so only extractors registered with '
-             'vcl_mm.maskcut.registry.register_extractor are known)')
-    raise InputError(
-        f'unknown MaskCut model.type {name!r}{where}; known: '
-        f'{", ".join(sorted(EXTRACTORS)) or "none"} (set model.type, or '
-        'list the module that registers it in custom_imports)')
+    name = cfg.pop('type', None)
+    cls = get_extractor(name)
+    if cls is None:
+        raise InputError(
+            f'unknown MaskCut model.type {name!r}; known: '
+            f'{", ".join(sorted(EXTRACTORS.module_dict)) or "none"} (set '
+            'model.type, or list the module that registers it with '
+            'vcl_mm.maskcut.registry.EXTRACTORS in custom_imports)')
+    return cls(**cfg)

@@ -14,10 +14,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from vcl_mm.maskcut.registry import register_extractor
+from vcl_mm.maskcut.registry import EXTRACTORS
 
 
-@register_extractor  # and in mmdet's MODELS when mmdet is installed
+@EXTRACTORS.register_module()
 class PatchStatsExtractor(nn.Module):
     """Colour and texture statistics per patch.
 
