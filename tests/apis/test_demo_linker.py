@@ -4,8 +4,8 @@ import json
 import os.path as osp
 
 import pytest
-import torch
 
+from vcl_mm.testing.checkpoints import save_random_checkpoint
 from vcl_mm.testing.runners import REPO_ROOT
 from vcl_mm.testing.toy_data import write_video_set
 
@@ -24,15 +24,8 @@ def demo_tool():
 @pytest.fixture(scope='module')
 def inputs(tmp_path_factory):
     """Random weights of the quickstart model and a 12-frame video."""
-    from mmdet.registry import MODELS
-    from vcl_mm.apis.inference import load_video_config
-    from vcl_mm.utils import register_all_modules
-    register_all_modules()
-    torch.manual_seed(0)
-    # the config as the demo loads it (recipe variables resolved)
-    model = MODELS.build(load_video_config(CONFIG).model)
-    ckpt = str(tmp_path_factory.mktemp('ckpt') / 'random.pth')
-    torch.save(dict(state_dict=model.state_dict(), meta=dict()), ckpt)
+    ckpt = save_random_checkpoint(
+        CONFIG, str(tmp_path_factory.mktemp('ckpt') / 'random.pth'))
     root = str(tmp_path_factory.mktemp('video'))
     paths = write_video_set(root, num_videos=1, size=(48, 64),
                             frames=(12, 12))

@@ -9,8 +9,9 @@ import pytest
 import torch
 from PIL import Image
 
-from vcl_mm.testing.toy_data import write_video_set
+from vcl_mm.testing.checkpoints import save_random_checkpoint
 from vcl_mm.testing.runners import REPO_ROOT, run_tool
+from vcl_mm.testing.toy_data import write_video_set
 
 ROOT = REPO_ROOT
 CONFIG = osp.join(ROOT, 'configs', 'toy', 'quickstart_videocutler.py')
@@ -19,16 +20,8 @@ CONFIG = osp.join(ROOT, 'configs', 'toy', 'quickstart_videocutler.py')
 @pytest.fixture(scope='module')
 def checkpoint(tmp_path_factory):
     """Random weights of the quickstart model, saved as a checkpoint."""
-    from mmdet.registry import MODELS
-    from vcl_mm.apis.inference import load_video_config
-    from vcl_mm.utils import register_all_modules
-    register_all_modules()
-    torch.manual_seed(0)
-    # the config as the demo loads it (recipe variables resolved)
-    model = MODELS.build(load_video_config(CONFIG).model)
-    path = str(tmp_path_factory.mktemp('ckpt') / 'random.pth')
-    torch.save(dict(state_dict=model.state_dict(), meta=dict()), path)
-    return path
+    return save_random_checkpoint(
+        CONFIG, str(tmp_path_factory.mktemp('ckpt') / 'random.pth'))
 
 
 @pytest.fixture(scope='module')

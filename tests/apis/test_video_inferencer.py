@@ -9,9 +9,9 @@ import subprocess
 import sys
 
 import pytest
-import torch
 
 from vcl_mm.apis.inference import load_video_config
+from vcl_mm.testing.checkpoints import save_random_checkpoint
 from vcl_mm.testing.runners import REPO_ROOT
 from vcl_mm.testing.toy_data import write_video_set
 
@@ -21,13 +21,8 @@ CONFIG = osp.join(REPO_ROOT, 'configs', 'toy', 'quickstart_videocutler.py')
 @pytest.fixture(scope='module')
 def checkpoint(tmp_path_factory):
     """Random weights of the quickstart model, saved as a checkpoint."""
-    from mmdet.registry import MODELS
-    torch.manual_seed(0)
-    # the config as the inferencer loads it
-    model = MODELS.build(load_video_config(CONFIG).model)
-    path = str(tmp_path_factory.mktemp('ckpt') / 'random.pth')
-    torch.save(dict(state_dict=model.state_dict(), meta=dict()), path)
-    return path
+    return save_random_checkpoint(
+        CONFIG, str(tmp_path_factory.mktemp('ckpt') / 'random.pth'))
 
 
 @pytest.fixture(scope='module')
@@ -206,4 +201,3 @@ def test_demo_refuses_nonsensical_flags_in_one_line(video, checkpoint,
     assert err.startswith('error: ')
     assert re.search(message, err), err
     assert not osp.exists(out / 'overlay.mp4')
-

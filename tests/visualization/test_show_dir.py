@@ -5,9 +5,9 @@ import os.path as osp
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
+from vcl_mm.testing.checkpoints import save_random_checkpoint
 from vcl_mm.testing.runners import REPO_ROOT, run_tool
 from vcl_mm.testing.toy_data import write_video_set
 
@@ -24,16 +24,8 @@ def videos(tmp_path_factory):
 @pytest.fixture(scope='module')
 def checkpoint(tmp_path_factory):
     """Random weights of the toy model, saved as a checkpoint."""
-    from mmengine.registry import init_default_scope
-
-    from vcl_mm.registry import MODELS
-    from vcl_mm.utils.launch import load_config
-    init_default_scope('vcl_mm')
-    torch.manual_seed(0)
-    model = MODELS.build(load_config(CONFIG).model)
-    path = str(tmp_path_factory.mktemp('ckpt') / 'random.pth')
-    torch.save(dict(state_dict=model.state_dict(), meta=dict()), path)
-    return path
+    return save_random_checkpoint(
+        CONFIG, str(tmp_path_factory.mktemp('ckpt') / 'random.pth'))
 
 
 def test_show_dir_writes_readable_frames(videos, checkpoint, tmp_path):

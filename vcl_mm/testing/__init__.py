@@ -6,7 +6,8 @@
   reference our fast NCut is checked against;
 * :mod:`.toy_features`: the weight-free patch extractor of the quickstart
   (DINO weights cannot ship with vcl_mm);
-* :mod:`.toy_data`: generated images and videos with ground truth.
+* :mod:`.toy_data`: generated images and videos with ground truth;
+* :mod:`.checkpoints`: random-weight checkpoints of a config's model.
 
 Light: importing the package imports none of them.
 """

@@ -9,6 +9,7 @@ import functools
 import os
 import os.path as osp
 import sys
+import warnings
 
 from .config_variables import resolve_variables
 from .errors import InputError
@@ -33,15 +34,24 @@ def load_config(path, cfg_options=None):
 
     from .config_validation import (import_registering, read_config_file,
                                     validate_cfg_options)
-    if '::' in path and not osp.isfile(path):
-        try:
-            # mmengine's own resolution of 'package::' names (as for _base_)
-            path, _ = Config._get_cfg_path(path, path)
-        except (FileNotFoundError, ModuleNotFoundError, ValueError) as err:
-            raise InputError(f'config {path} not found ({err}); the part '
-                             "after '::' is a path under the package's "
-                             'configs/ folder') from None
-    cfg = read_config_file(path)
+    with warnings.catch_warnings():
+        # mmengine resolves 'package::' names with pkg_resources, whose
+        # import warns of its own deprecation on every such run
+        warnings.filterwarnings('ignore',
+                                message='pkg_resources is deprecated',
+                                category=UserWarning)
+        if '::' in path and not osp.isfile(path):
+            try:
+                # mmengine's own resolution of 'package::' names (as for
+                # _base_)
+                path, _ = Config._get_cfg_path(path, path)
+            except (FileNotFoundError, ModuleNotFoundError,
+                    ValueError) as err:
+                raise InputError(
+                    f'config {path} not found ({err}); the part after '
+                    "'::' is a path under the package's configs/ "
+                    'folder') from None
+        cfg = read_config_file(path)
     if cfg_options:
         import_registering(cfg)
         validate_cfg_options(cfg, cfg_options)
