@@ -57,7 +57,7 @@ def write_images(folder, num, seed):
 
 
 def run_engine(folder, out, engine_cfg):
-    from vcl_mm.maskcut.engine import run_maskcut
+    from vcl_mm.maskcut.job import run_maskcut
     from vcl_mm.maskcut.refine import CRF_DEFAULTS
     maskcut = dict(fixed_size=480, tau=0.75, num_masks=3, crf=CRF_DEFAULTS)
     return run_maskcut(

@@ -17,8 +17,9 @@ Without pydensecrf its timing is skipped, with the reason printed;
 pycocotools (the RLE masks) is needed, as by ``vcl_mm.maskcut`` itself.
 Results: a table on stdout and ``$OUT/maskcut_gpu.json`` (or ``--out``).
 ``--device cpu --tiny`` runs a small ViT on small images in seconds (a
-check that the script works). Images: ``vcl_mm.testing.toy_data.render_image`` (textured objects on
-textured backgrounds).
+check that the script works). Images:
+``vcl_mm.testing.toy_data.render_image`` (textured objects on textured
+backgrounds).
 """
 import argparse
 import importlib.util
@@ -62,14 +63,14 @@ def peak_mib(device):
 def device_stages(args, size, dtype, batch, images, device):
     """Keys, NCut and CRF seconds of one batch (repeated)."""
     from vcl_mm.maskcut.features import DinoViTKeyExtractor
-    from vcl_mm.maskcut.pipeline import MaskCutPipeline, resize_fixed
+    from vcl_mm.maskcut.steps import MaskCutSteps, resize_fixed
     from vcl_mm.maskcut.refine import CRF_DEFAULTS, upsample_patch_masks
     extractor = DinoViTKeyExtractor(
         arch=size['arch'],
         patch_size=8,
         random_init=True,
         autocast_dtype=None if dtype == 'float32' else dtype)
-    pipe = MaskCutPipeline(
+    pipe = MaskCutSteps(
         extractor,
         fixed_size=size['fixed'],
         tau=args.tau,
@@ -96,11 +97,8 @@ def device_stages(args, size, dtype, batch, images, device):
         masks_per_image=num_masks / n,
         peak_gpu_mib=peak_mib(device))
     if dtype == 'float32' and have('pydensecrf'):
-        from vcl_mm.maskcut.refine import crf_refine
-        params = {
-            k: v
-            for k, v in CRF_DEFAULTS.items() if k not in ('min_iou', 'backend')
-        }
+        from vcl_mm.maskcut.refine import crf_refine, split_crf
+        params = split_crf(CRF_DEFAULTS)[2]
         ups = [upsample_patch_masks(m, fixed.shape[1:3]) for m in masks[:2]]
         pairs = [(img, m) for img, up in zip(fixed, ups) for m in up][:4]
         t = time.perf_counter()
@@ -113,7 +111,7 @@ def device_stages(args, size, dtype, batch, images, device):
 
 def whole_job(args, size, dtype, batch, folder, device):
     """images/s of run_maskcut on the folder (pipelined, torch CRF)."""
-    from vcl_mm.maskcut.engine import run_maskcut
+    from vcl_mm.maskcut.job import run_maskcut
     from vcl_mm.maskcut.refine import CRF_DEFAULTS
     model = dict(
         type='DinoViTKeyExtractor',

@@ -12,7 +12,7 @@ import pytest
 from mc_helpers import write_scenes
 from PIL import Image
 
-from vcl_mm.maskcut import engine
+from vcl_mm.maskcut.job import run_maskcut
 from vcl_mm.testing.runners import REPO_ROOT
 
 ROOT = REPO_ROOT
@@ -215,7 +215,7 @@ def test_torchrun_two_ranks_equal_single_process(job):
     from mmengine.config import Config
     cfg = Config.fromfile(str(job / 'tiny.py'))
     single = job / 'single.json'
-    engine.run_maskcut(
+    run_maskcut(
         cfg.model.to_dict(),
         cfg.maskcut.to_dict(),
         str(job / 'imgs'),
@@ -229,7 +229,7 @@ def test_torchrun_two_ranks_equal_single_process(job):
 def test_show_pseudo_masks(job, tmp_path):
     from mc_helpers import COLOUR_MODEL_CFG
     out = tmp_path / 'colour.json'
-    engine.run_maskcut(
+    run_maskcut(
         COLOUR_MODEL_CFG,
         dict(fixed_size=160),
         str(job / 'imgs'),

@@ -9,11 +9,13 @@ from vcl_mm.datasets.api_wrappers.masks import mask_iou
 from vcl_mm.maskcut.crf_torch import dense_crf_torch, fill_holes_torch
 from vcl_mm.maskcut.permutohedral import PermutohedralLattice
 from vcl_mm.maskcut.refine import (CRF_DEFAULTS, dense_crf_batch, fill_holes,
-                                   refine_masks)
+                                   refine_masks, split_crf)
 from vcl_mm.testing.crf_cases import crf_cases, davis_frames, generated_images
 from vcl_mm.utils import InputError
 
 TORCH_CRF = dict(CRF_DEFAULTS, backend='torch')
+#: the kernels' parameters, from the one table
+PARAMS = split_crf(CRF_DEFAULTS)[2]
 
 
 def _agreement(cases):
@@ -49,12 +51,12 @@ def test_a_batch_gives_each_image_its_own_result():
     images = [img for img, _ in cases]
     masks = [m for _, m in cases]
     masks[1] = masks[1][:0]  # an image without masks
-    batched = dense_crf_torch(images, masks, images_per_lattice=3)
+    batched = dense_crf_torch(images, masks, images_per_lattice=3, **PARAMS)
     assert all(
         torch.equal(a, b)
-        for a, b in zip(batched, dense_crf_torch(images, masks)))
+        for a, b in zip(batched, dense_crf_torch(images, masks, **PARAMS)))
     for img, m, got in zip(images, masks, batched):
-        alone = dense_crf_torch([img], [m])[0]
+        alone = dense_crf_torch([img], [m], **PARAMS)[0]
         assert got.shape == m.shape and torch.equal(got, alone)
 
 
@@ -100,7 +102,7 @@ def test_bad_input_is_named():
     with pytest.raises(InputError, match='1 images but 2'):
         dense_crf_batch([img], [np.zeros((1, 8, 8), bool)] * 2, TORCH_CRF)
     with pytest.raises(ValueError, match='do not match'):
-        dense_crf_torch([img], [np.zeros((1, 8, 9), bool)])
+        dense_crf_torch([img], [np.zeros((1, 8, 9), bool)], **PARAMS)
     with pytest.raises(InputError, match=r'CRF input 0: .*\(1, 8, 9\)'):
         dense_crf_batch([img], [np.zeros((1, 8, 9), bool)], TORCH_CRF)
     with pytest.raises(InputError, match='uint8'):

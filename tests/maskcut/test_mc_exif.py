@@ -13,7 +13,7 @@ import pytest
 from mc_helpers import COLOUR_MODEL_CFG, MASKCUT, best_iou, colour_scene
 from PIL import Image
 
-from vcl_mm.maskcut import engine
+from vcl_mm.maskcut.job import run_maskcut
 from vcl_mm.maskcut.images import load_image
 from vcl_mm.testing.runners import REPO_ROOT
 from vcl_mm.utils.launch import load_config
@@ -45,7 +45,7 @@ def test_exif_rotated_photo_through_maskcut_dataset_and_clip(
     assert turned.shape[:2] == ((144, 96) if orientation == 6 else (96, 144))
 
     out = tmp_path / 'labels.json'
-    engine.run_maskcut(
+    run_maskcut(
         COLOUR_MODEL_CFG,
         MASKCUT,
         str(folder),

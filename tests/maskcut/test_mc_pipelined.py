@@ -7,7 +7,8 @@ import pytest
 from mc_helpers import COLOUR_MODEL_CFG, MASKCUT, write_scenes
 from PIL import Image
 
-from vcl_mm.maskcut import engine, postpool, reader
+from vcl_mm.maskcut import postpool, reader
+from vcl_mm.maskcut.job import default_workers, engine_workers, run_maskcut
 
 SIZES = [(120, 160), (160, 120), (100, 100), (90, 150), (96, 128)]
 
@@ -26,7 +27,7 @@ def scenes(tmp_path_factory):
 
 def run(folder, out, **engine_cfg):
     engine_cfg.setdefault('flush_every', 2)
-    return engine.run_maskcut(
+    return run_maskcut(
         COLOUR_MODEL_CFG,
         MASKCUT,
         str(folder),
@@ -122,15 +123,15 @@ def test_default_workers_from_the_machine(monkeypatch):
     monkeypatch.setattr(
         os, 'sched_getaffinity', lambda pid: set(range(16)), raising=False)
     monkeypatch.delenv('LOCAL_WORLD_SIZE', raising=False)
-    assert engine.default_workers('pydensecrf') == (3, 12)
-    assert engine.default_workers('torch') == (7, 8)
+    assert default_workers('pydensecrf') == (3, 12)
+    assert default_workers('torch') == (7, 8)
     monkeypatch.setenv('LOCAL_WORLD_SIZE', '4')  # torchrun: 4 ranks here
-    assert engine.default_workers('pydensecrf') == (1, 2)
+    assert default_workers('pydensecrf') == (1, 2)
     monkeypatch.setattr(os, 'sched_getaffinity', lambda pid: {0, 1})
     monkeypatch.delenv('LOCAL_WORLD_SIZE')
-    assert engine.default_workers('pydensecrf') == (1, 1)
+    assert default_workers('pydensecrf') == (1, 1)
     cfg = dict(num_workers=0, post_workers=5)
-    assert engine.engine_workers(cfg, 'pydensecrf') == (0, 5)
+    assert engine_workers(cfg, 'pydensecrf') == (0, 5)
 
 
 def test_torch_crf_runs_in_the_main_loop(scenes, tmp_path):
@@ -142,7 +143,7 @@ def test_torch_crf_runs_in_the_main_loop(scenes, tmp_path):
     for mode, cfg in (('serial', dict(pipelined=False)),
                       ('piped', dict(num_workers=1, post_workers=1))):
         outs[mode] = tmp_path / f'{mode}.json'
-        summary = engine.run_maskcut(
+        summary = run_maskcut(
             COLOUR_MODEL_CFG,
             maskcut,
             str(scenes),

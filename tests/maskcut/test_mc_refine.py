@@ -2,7 +2,8 @@
 import numpy as np
 from mc_helpers import colour_scene
 
-from vcl_mm.maskcut.refine import (crf_refine, refine_masks, resize_mask,
+from vcl_mm.maskcut.refine import (CRF_DEFAULTS, crf_refine, refine_masks,
+                                   resize_mask, split_crf,
                                    upsample_patch_masks)
 
 
@@ -27,7 +28,7 @@ def test_crf_snaps_a_blocky_mask_to_the_object():
     blocks = gt.reshape(12, 8, 12, 8).mean(axis=(1, 3)) > 0.5
     coarse = np.kron(blocks, np.ones((8, 8), bool))
     img.flags.writeable = False  # e.g. np.asarray of a PIL image
-    refined = crf_refine(img, coarse)
+    refined = crf_refine(img, coarse, **split_crf(CRF_DEFAULTS)[2])
 
     def iou(m):
         return (m & gt).sum() / (m | gt).sum()
@@ -77,3 +78,21 @@ def test_one_dense_mask_iou_with_the_callers_empty_conventions():
     assert mask_iou(empty, empty) == 0.  # MaskCut's rules (ncut)
     assert np.isnan(mask_iou(empty, empty, empty=float('nan')))  # CRF check
     assert mask_iou(a, np.zeros_like(a), empty=float('nan')) == 0.
+
+
+def test_crf_defaults_are_one_table():
+    """A partial maskcut.crf (e.g. only the backend) takes the rest from
+    CRF_DEFAULTS; the kernels have no defaults of their own."""
+    import inspect
+
+    from vcl_mm.maskcut.crf_torch import dense_crf_torch
+    backend, min_iou, params = split_crf(dict(backend='torch'))
+    assert backend == 'torch' and min_iou == CRF_DEFAULTS['min_iou']
+    assert params == {
+        k: v
+        for k, v in CRF_DEFAULTS.items() if k not in ('backend', 'min_iou')
+    }
+    for kernel in (crf_refine, dense_crf_torch):
+        signature = inspect.signature(kernel).parameters
+        assert all(signature[k].default is inspect.Parameter.empty
+                   for k in params)

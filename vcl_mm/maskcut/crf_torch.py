@@ -72,12 +72,13 @@ def _position_lattice(shape, sxy, device, cache_size=4):
 
 def dense_crf_torch(images,
                     masks,
-                    iterations=10,
-                    gaussian_sxy=3,
-                    gaussian_compat=7,
-                    bilateral_sxy=50,
-                    bilateral_srgb=5,
-                    bilateral_compat=10,
+                    *,
+                    iterations,
+                    gaussian_sxy,
+                    gaussian_compat,
+                    bilateral_sxy,
+                    bilateral_srgb,
+                    bilateral_compat,
                     device='cpu',
                     images_per_lattice=None):
     """Mean-field dense CRF of two-label soft masks, one batch of images.
@@ -87,7 +88,8 @@ def dense_crf_torch(images,
         masks (list[np.ndarray]): per image a (K_i, H_i, W_i) bool or
             float array in [0, 1], the foreground probability ``m`` whose
             unary is ``-log softmax([1 - m, m])`` (MaskCut's).
-        iterations (int): mean-field steps.
+        iterations (int): mean-field steps (this and the Potts terms'
+            parameters: :data:`vcl_mm.maskcut.refine.CRF_DEFAULTS`).
         gaussian_sxy (float): Gaussian kernel's position std (pixels).
         gaussian_compat (float): its Potts weight.
         bilateral_sxy (float): bilateral kernel's position std (pixels).

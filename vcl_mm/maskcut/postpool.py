@@ -19,7 +19,7 @@ import torch
 
 from .coco_io import encode_mask
 from .lifetime import parent_tie
-from .pipeline import masks_at_size
+from .steps import masks_at_size
 
 __all__ = ['post_image', 'make_post_pool', 'default_start_method']
 

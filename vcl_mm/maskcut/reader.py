@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from .images import SkipImage, load_image
-from .pipeline import resize_fixed
+from .steps import resize_fixed
 
 __all__ = ['BatchReader', 'keep_batch']
 

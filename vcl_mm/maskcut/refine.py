@@ -23,7 +23,8 @@ from vcl_mm.datasets.api_wrappers.masks import mask_iou
 from vcl_mm.utils import InputError
 
 __all__ = [
-    'CRF_DEFAULTS', 'CRF_BACKENDS', 'upsample_patch_masks', 'crf_refine',
+    'CRF_DEFAULTS', 'CRF_BACKENDS', 'split_crf', 'upsample_patch_masks',
+    'crf_refine',
     'dense_crf_batch', 'fill_holes', 'refine_masks', 'refine_masks_batch',
     'resize_mask'
 ]
@@ -32,7 +33,9 @@ __all__ = [
 #: same CRF in torch on any device, batched (crf_torch.py)
 CRF_BACKENDS = ('pydensecrf', 'torch')
 
-#: upstream's CRF parameters
+#: upstream's CRF parameters: the one table of CRF defaults (the kernels,
+#: crf_refine and crf_torch.dense_crf_torch, take them from here through
+#: split_crf; the configs spell them out)
 CRF_DEFAULTS = dict(
     backend='pydensecrf',
     iterations=10,
@@ -67,19 +70,15 @@ def upsample_patch_masks(patch_masks, size):
     return up
 
 
-def crf_refine(image,
-               mask,
-               iterations=10,
-               gaussian_sxy=3,
-               gaussian_compat=7,
-               bilateral_sxy=50,
-               bilateral_srgb=5,
-               bilateral_compat=10):
+def crf_refine(image, mask, *, iterations, gaussian_sxy, gaussian_compat,
+               bilateral_sxy, bilateral_srgb, bilateral_compat):
     """Dense-CRF refinement of one mask, holes filled.
 
     Args:
         image (np.ndarray): (H, W, 3) uint8 RGB.
         mask (np.ndarray): (H, W) bool.
+        iterations, gaussian_*, bilateral_*: the CRF parameters
+            (:data:`CRF_DEFAULTS`, e.g. ``**split_crf(crf)[2]``).
 
     Returns:
         np.ndarray: (H, W) bool.
@@ -108,14 +107,15 @@ def crf_refine(image,
     return ndimage.binary_fill_holes(np.argmax(q, axis=0) >= 0.5)
 
 
-def _split_crf(crf):
-    """(backend, min_iou, CRF parameters) of a ``maskcut.crf`` dict."""
-    params = dict(crf)
-    backend = params.pop('backend', 'pydensecrf')
+def split_crf(crf):
+    """(backend, min_iou, CRF parameters) of a ``maskcut.crf`` dict, its
+    missing keys from :data:`CRF_DEFAULTS`."""
+    params = {**CRF_DEFAULTS, **crf}
+    backend = params.pop('backend')
     if backend not in CRF_BACKENDS:
         raise InputError(f'maskcut.crf.backend={backend!r} is unknown; use '
                          f'one of {CRF_BACKENDS}')
-    min_iou = params.pop('min_iou', 0.5)
+    min_iou = params.pop('min_iou')
     return backend, min_iou, params
 
 
@@ -171,7 +171,7 @@ def dense_crf_batch(images, masks, crf=CRF_DEFAULTS, device='cpu'):
     if len(images) != len(masks):
         raise InputError(f'{len(images)} images but {len(masks)} mask '
                          'stacks given to the CRF')
-    backend, min_iou, params = _split_crf(crf)
+    backend, min_iou, params = split_crf(crf)
     masks = [np.asarray(m) for m in masks]
     for i, (img, m) in enumerate(zip(images, masks)):
         if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8 \

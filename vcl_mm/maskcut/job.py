@@ -10,11 +10,11 @@ too small) become skip records; an image whose masks were all rejected is
 recorded without annotations (as upstream); anything else is a bug and
 stops the job (after flushing the results so far).
 
-Two engines write the same records: the pipelined one
-(:mod:`vcl_mm.maskcut.pipelined`, ``engine.pipelined=True``, the default:
-reading, device and CRF stages overlap in worker processes) and the serial
-one (:func:`run_shard`, one stage after another in this process: the
-reference).
+Two engines label a rank's share and write the same records: the pipelined
+one (:mod:`vcl_mm.maskcut.shard_pipelined`, ``engine.pipelined=True``, the
+default: reading, device and CRF stages overlap in worker processes) and
+the serial one (:mod:`vcl_mm.maskcut.shard_serial`, one stage after another
+in this process: the reference).
 """
 import os
 import os.path as osp
@@ -22,39 +22,20 @@ import time
 
 from vcl_mm.utils.errors import env_int
 
-from .images import SkipImage, list_images, load_image
-from .parts import (PartStore, check_outputs, image_record, merge_parts,
-                    skip_record)
-from .pipeline import MaskCutPipeline
+from .images import list_images
+from .parts import PartStore, check_outputs, merge_parts
 from .registry import build_extractor
+from .shard_pipelined import run_shard_pipelined
+from .shard_serial import run_shard_serial
+from .steps import MaskCutSteps
 
 __all__ = [
-    'run_shard', 'run_settings', 'run_maskcut', 'plan_batches',
-    'default_workers'
+    'run_settings', 'run_maskcut', 'default_workers', 'engine_workers'
 ]
 
 #: seconds per image of these stages are reported (in this order)
 STAGES = ('load', 'resize', 'features', 'ncut', 'crf', 'upsample',
           'resize_back', 'rle')
-
-
-def plan_batches(share, done, batch_size):
-    """The batches of a rank's share that still have images to label.
-
-    Batches are cut from the whole share and then lose their finished
-    images, so a resumed run batches images as the first run did.
-
-    Args:
-        share (list[str]): the rank's images, in order.
-        done (set[str]): images that already have a record.
-        batch_size (int): images per forward pass.
-
-    Returns:
-        list[list[str]]
-    """
-    batches = [[n for n in share[i:i + batch_size] if n not in done]
-               for i in range(0, len(share), batch_size)]
-    return [b for b in batches if b]
 
 
 def default_workers(crf_backend='pydensecrf'):
@@ -76,120 +57,6 @@ def default_workers(crf_backend='pydensecrf'):
     readers = max(1, min(8, free // 4)) if crf_backend == 'pydensecrf' \
         else max(1, free // 2)
     return readers, max(1, free - readers)
-
-
-def run_shard(pipeline,
-              listing,
-              store,
-              rank=0,
-              world_size=1,
-              batch_size=1,
-              min_size=16,
-              exif_transpose=False,
-              flush_every=50,
-              flush_seconds=120.,
-              progress=True):
-    """Label this rank's share of the images that have no record yet.
-
-    Args:
-        pipeline (MaskCutPipeline): images -> masks.
-        listing (ImageList): all images of the job.
-        store (PartStore): where records go.
-        rank (int): this process's rank.
-        world_size (int): number of processes.
-        batch_size (int): images per forward pass. Batches are cut from the
-            rank's whole share, so a resumed run batches images as the
-            first run did.
-        min_size (int): images with a shorter side below this are skipped.
-        exif_transpose (bool): apply EXIF orientation when reading (default
-            False, as upstream and the training pipelines).
-        flush_every (int): records per part file.
-        flush_seconds (float): also write a part file when this long has
-            passed since the last one.
-        progress (bool): show a tqdm bar (images/s and ETA).
-
-    Returns:
-        dict: ``done_before`` (records of this share found at start),
-        ``processed``, ``seconds``.
-    """
-    share = listing.files[rank::world_size]
-    done = store.done_names()
-    batches = plan_batches(share, done, batch_size)
-    pending, processed = [], 0
-    start = last_flush = time.perf_counter()
-    bar = _progress_bar(batches, rank, world_size, progress)
-    try:
-        for batch in batches:
-            loaded, names = [], []
-            t = time.perf_counter()
-            for name in batch:
-                try:
-                    loaded.append(
-                        load_image(
-                            listing.path(name), min_size, exif_transpose))
-                    names.append(name)
-                except SkipImage as err:
-                    pending.append(skip_record(name, err.kind, err.detail))
-            pipeline.timings['load'] += time.perf_counter() - t
-            if loaded:
-                for name, img, masks in zip(names, loaded, pipeline(loaded)):
-                    t = time.perf_counter()
-                    pending.append(image_record(name, img.shape, masks))
-                    pipeline.timings['rle'] += time.perf_counter() - t
-            processed += len(batch)
-            bar.update(len(batch))
-            now = time.perf_counter()
-            if len(pending) >= flush_every or (pending and now - last_flush
-                                               >= flush_seconds):
-                store.write(rank, pending)
-                pending, last_flush = [], now
-    finally:
-        store.write(rank, pending)
-        bar.close()
-    return dict(
-        done_before=len(share) - sum(map(len, batches)),
-        processed=processed,
-        seconds=time.perf_counter() - start,
-        timings=dict(pipeline.timings))
-
-
-def _progress_bar(batches, rank, world_size, progress):
-    from tqdm import tqdm
-    return tqdm(
-        total=sum(map(len, batches)),
-        unit='img',
-        disable=not progress,
-        desc=f'MaskCut rank {rank}' if world_size > 1 else 'MaskCut',
-        dynamic_ncols=True,
-        smoothing=0.1)
-
-
-def run_shard_pipelined(pipeline,
-                        listing,
-                        store,
-                        rank=0,
-                        world_size=1,
-                        batch_size=1,
-                        progress=True,
-                        **kwargs):
-    """:func:`run_shard` with the pipelined engine (same arguments, plus
-    those of :func:`vcl_mm.maskcut.pipelined.run_shard_pipelined`:
-    ``num_workers``, ``post_workers``, ``start_method``, ...)."""
-    from .pipelined import run_shard_pipelined as run
-    share = listing.files[rank::world_size]
-    batches = plan_batches(share, store.done_names(), batch_size)
-    start = time.perf_counter()
-    bar = _progress_bar(batches, rank, world_size, progress)
-    try:
-        stats = run(
-            pipeline, batches, listing, store, rank=rank, bar=bar, **kwargs)
-    finally:
-        bar.close()
-    return dict(
-        done_before=len(share) - sum(map(len, batches)),
-        processed=stats['processed'],
-        seconds=time.perf_counter() - start,
-        timings=stats['timings'])
 
 
 def _weights_identity(model_cfg):
@@ -244,7 +111,7 @@ def run_maskcut(model_cfg,
         model_cfg (dict): feature extractor config (``type`` registered
             in :data:`~vcl_mm.maskcut.registry.EXTRACTORS`, e.g.
             ``type='DinoViTKeyExtractor'``).
-        maskcut_cfg (dict): :class:`MaskCutPipeline` arguments.
+        maskcut_cfg (dict): :class:`MaskCutSteps` arguments.
         source (str): image folder or list file.
         out (str): output JSON.
         engine_cfg (dict, optional): ``batch_size``, ``min_image_size``,
@@ -277,7 +144,7 @@ def run_maskcut(model_cfg,
         run_settings(model_cfg, maskcut_cfg, source, min_size, exif))
     store.check_settings()
     extractor = build_extractor(model_cfg)
-    pipeline = MaskCutPipeline(extractor, device=device, **maskcut_cfg)
+    steps = MaskCutSteps(extractor, device=device, **maskcut_cfg)
     start = time.perf_counter()
     done_before = len(store.done_names())
     common = dict(
@@ -292,10 +159,10 @@ def run_maskcut(model_cfg,
     workers = dict(main=1)
     if engine_cfg.get('pipelined', True):
         num_workers, post_workers = engine_workers(engine_cfg,
-                                                   pipeline.crf_backend)
+                                                   steps.crf_backend)
         workers.update(loader=num_workers, post=post_workers)
         stats = run_shard_pipelined(
-            pipeline,
+            steps,
             listing,
             store,
             num_workers=num_workers,
@@ -303,7 +170,7 @@ def run_maskcut(model_cfg,
             start_method=engine_cfg.get('start_method'),
             **common)
     else:
-        stats = run_shard(pipeline, listing, store, **common)
+        stats = run_shard_serial(steps, listing, store, **common)
     if barrier is not None:
         barrier()
     if merge_when_complete:

@@ -1,6 +1,6 @@
-"""MaskCut for a batch of images: resize, features, NCut, CRF, masks at
-the original size (the per-image pipeline of the sharded job in
-:mod:`vcl_mm.maskcut.engine`)."""
+"""MaskCut's per-image steps for a batch of images: resize, features,
+NCut, CRF, masks at the original size (run by both engines of the sharded
+job, :mod:`vcl_mm.maskcut.job`)."""
 import time
 from collections import defaultdict
 
@@ -10,15 +10,15 @@ from PIL import Image
 
 from .features import images_to_tensor
 from .ncut import maskcut_patch_masks_batch
-from .refine import (CRF_DEFAULTS, _split_crf, refine_masks,
-                     refine_masks_batch, resize_mask)
+from .refine import (CRF_DEFAULTS, refine_masks, refine_masks_batch,
+                     resize_mask, split_crf)
 
-__all__ = ['MaskCutPipeline', 'resize_fixed', 'masks_at_size']
+__all__ = ['MaskCutSteps', 'resize_fixed', 'masks_at_size']
 
 _DTYPES = dict(float32=torch.float32, float64=torch.float64)
 
 
-class MaskCutPipeline:
+class MaskCutSteps:
     """RGB images -> MaskCut masks at their original size.
 
     Args:
@@ -61,7 +61,7 @@ class MaskCutPipeline:
         self.crf = None if crf is None else dict(crf)
         if self.crf is not None:
             # an unknown backend is named now, not in a worker mid-run
-            _split_crf(self.crf)
+            split_crf(self.crf)
         #: seconds spent per stage since construction
         self.timings = defaultdict(float)
 

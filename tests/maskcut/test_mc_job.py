@@ -9,7 +9,8 @@ from mc_helpers import COLOUR_MODEL_CFG, MASKCUT, best_iou, write_scenes
 from PIL import Image
 from pycocotools.coco import COCO
 
-from vcl_mm.maskcut import engine, parts, pipeline
+from vcl_mm.maskcut import parts, steps
+from vcl_mm.maskcut.job import run_maskcut
 from vcl_mm.maskcut.images import SkipImage, list_images, load_image
 from vcl_mm.utils import InputError
 
@@ -26,7 +27,7 @@ def run(src, out, mode='pipelined', **kw):
     kw.setdefault('progress', False)
     kw.setdefault('engine_cfg', dict(flush_every=1))
     kw['engine_cfg'] = dict(ENGINES[mode], **kw['engine_cfg'])
-    return engine.run_maskcut(COLOUR_MODEL, MASKCUT, str(src), str(out), **kw)
+    return run_maskcut(COLOUR_MODEL, MASKCUT, str(src), str(out), **kw)
 
 
 @pytest.fixture(scope='module')
@@ -171,7 +172,7 @@ def fail_after(monkeypatch, num_images):
     """Make the device stage (keys + NCut, both engines) raise once
     ``num_images`` images went through it (what was labelled is flushed
     first, as on any error)."""
-    real = pipeline.MaskCutPipeline.patch_masks
+    real = steps.MaskCutSteps.patch_masks
     done = []
 
     def flaky(self, fixed):
@@ -180,7 +181,7 @@ def fail_after(monkeypatch, num_images):
         done.extend(fixed)
         return real(self, fixed)
 
-    monkeypatch.setattr(pipeline.MaskCutPipeline, 'patch_masks', flaky)
+    monkeypatch.setattr(steps.MaskCutSteps, 'patch_masks', flaky)
 
 
 @pytest.mark.parametrize('mode', list(ENGINES))
@@ -206,7 +207,7 @@ def test_kill_and_resume_gives_the_same_json(scenes, tmp_path, monkeypatch,
     again = run(folder, out, mode)  # nothing left to do: same JSON again
     assert again['processed'] == 0 and load_json(out) == load_json(full)
     with pytest.raises(InputError, match='other settings.*maskcut'):
-        engine.run_maskcut(
+        run_maskcut(
             COLOUR_MODEL,
             dict(MASKCUT, tau=0.3),
             str(folder),
@@ -266,7 +267,7 @@ def test_real_errors_are_not_skips(scenes, tmp_path, monkeypatch, mode):
     def broken(self, fixed):
         raise MemoryError('out of memory in the NCut')
 
-    monkeypatch.setattr(pipeline.MaskCutPipeline, 'patch_masks', broken)
+    monkeypatch.setattr(steps.MaskCutSteps, 'patch_masks', broken)
     with pytest.raises(MemoryError):
         run(folder, tmp_path / 'x.json', mode)
     assert not os.path.exists(tmp_path / 'x.json')

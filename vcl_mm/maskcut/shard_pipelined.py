@@ -12,13 +12,14 @@ Stages and where they run:
    runs in the main process on the device and the pool only resizes back
    and encodes.
 
-The records are the serial engine's (:func:`vcl_mm.maskcut.engine.
-run_shard`): the same batches (cut from the rank's whole share), the same
-per-image functions, so the merged JSON is bit for bit the same. A batch's
-records are kept only once all its images are finished, so an interrupted
-run resumes with the batches an uninterrupted run has. On Ctrl-C or any
-error the pool is stopped, the batches already finished are written, and
-the error propagates; an error in a worker names its image.
+The records are the serial engine's
+(:func:`vcl_mm.maskcut.shard_serial.run_shard_serial`): the same batches
+(cut from the rank's whole share), the same per-image functions, so the
+merged JSON is bit for bit the same. A batch's records are kept only once
+all its images are finished, so an interrupted run resumes with the batches
+an uninterrupted run has. On Ctrl-C or any error the pool is stopped, the
+batches already finished are written, and the error propagates; an error in
+a worker names its image.
 """
 import sys
 import time
@@ -33,6 +34,7 @@ from .lifetime import parent_tie
 from .parts import rle_record, skip_record
 from .postpool import default_start_method, make_post_pool, post_image
 from .reader import BatchReader, keep_batch
+from .shard_serial import plan_batches, progress_bar
 
 __all__ = ['run_shard_pipelined']
 
@@ -86,26 +88,26 @@ def _finish_in_flight(queue, pool):
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def run_shard_pipelined(pipeline,
-                        batches,
-                        listing,
-                        store,
-                        rank=0,
-                        min_size=16,
-                        exif_transpose=False,
-                        flush_every=50,
-                        flush_seconds=120.,
-                        num_workers=1,
-                        post_workers=1,
-                        start_method=None,
-                        max_pending=None,
-                        bar=None):
+def _run_batches(steps,
+                 batches,
+                 listing,
+                 store,
+                 rank=0,
+                 min_size=16,
+                 exif_transpose=False,
+                 flush_every=50,
+                 flush_seconds=120.,
+                 num_workers=1,
+                 post_workers=1,
+                 start_method=None,
+                 max_pending=None,
+                 bar=None):
     """Label the given batches with all stages overlapping.
 
     Args:
-        pipeline (MaskCutPipeline): keys, NCut and the CRF settings.
+        steps (MaskCutSteps): keys, NCut and the CRF settings.
         batches (list[list[str]]): image names per batch (see
-            :func:`vcl_mm.maskcut.engine.plan_batches`).
+            :func:`~vcl_mm.maskcut.shard_serial.plan_batches`).
         listing (ImageList): resolves names to paths.
         store (PartStore): where records go.
         rank (int): this process's rank (names the part files).
@@ -129,11 +131,11 @@ def run_shard_pipelined(pipeline,
     batch_size = max((len(b) for b in batches), default=1)
     if max_pending is None:
         max_pending = 2 * batch_size + 2 * max(post_workers, 1)
-    device_crf = pipeline.crf_backend == 'torch'
+    device_crf = steps.crf_backend == 'torch'
     timings = {}
     pool = make_post_pool(post_workers, start_method)
     loader = DataLoader(
-        BatchReader(batches, listing, pipeline.fixed_size, min_size,
+        BatchReader(batches, listing, steps.fixed_size, min_size,
                     exif_transpose),
         batch_size=None,
         shuffle=False,
@@ -171,10 +173,10 @@ def run_shard_pipelined(pipeline,
             futures = []
             if item['loaded']:
                 fixed = item['fixed'].numpy()
-                masks = pipeline.patch_masks(fixed)
+                masks = steps.patch_masks(fixed)
                 if device_crf:
-                    masks = pipeline.refine_batch(fixed, masks)
-                crf = None if device_crf else pipeline.crf
+                    masks = steps.refine_batch(fixed, masks)
+                crf = None if device_crf else steps.crf
                 for name, small, m, shape in zip(item['loaded'], fixed, masks,
                                                  item['shapes']):
                     futures.append(
@@ -197,7 +199,34 @@ def run_shard_pipelined(pipeline,
                     pending.extend(batch.records(timings))
                     state['processed'] += len(batch.item['names'])
         store.write(rank, pending)
-        for stage, s in pipeline.timings.items():
+        for stage, s in steps.timings.items():
             if stage in ('features', 'ncut', 'crf'):  # the main process's
                 timings[stage] = timings.get(stage, 0.) + s
     return dict(processed=state['processed'], timings=timings)
+
+
+def run_shard_pipelined(steps,
+                        listing,
+                        store,
+                        rank=0,
+                        world_size=1,
+                        batch_size=1,
+                        progress=True,
+                        **kwargs):
+    """:func:`~vcl_mm.maskcut.shard_serial.run_shard_serial` with the
+    stages overlapping (same arguments, plus those of :func:`_run_batches`:
+    ``num_workers``, ``post_workers``, ``start_method``, ...)."""
+    share = listing.files[rank::world_size]
+    batches = plan_batches(share, store.done_names(), batch_size)
+    start = time.perf_counter()
+    bar = progress_bar(batches, rank, world_size, progress)
+    try:
+        stats = _run_batches(
+            steps, batches, listing, store, rank=rank, bar=bar, **kwargs)
+    finally:
+        bar.close()
+    return dict(
+        done_before=len(share) - sum(map(len, batches)),
+        processed=stats['processed'],
+        seconds=time.perf_counter() - start,
+        timings=stats['timings'])
