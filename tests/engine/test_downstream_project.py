@@ -119,7 +119,9 @@ def test_torchrun_of_mmdet_train_on_cpu(project):
     ], cwd=project)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert 'iter_2.pth' in os.listdir(work_dir)
-    assert 'world_size: 2' in proc.stdout + proc.stderr
+    log = proc.stdout + proc.stderr
+    assert 'Distributed launcher: pytorch' in log
+    assert 'Distributed training: True' in log
 
 
 def test_notebook_style_build_through_the_registries(project):

@@ -110,6 +110,9 @@ def test_image_stage_checkpoint_initialises_video_model(
     """load_from of the video recipe: every video key comes from the image
     checkpoint, panoptic_head.* renamed to track_head.*, nothing left."""
     from mmengine.runner import load_checkpoint
+
+    from vcl_mm.utils import register_checkpoint_loader
+    register_checkpoint_loader()  # what the runner does before loading
     video = build(smoke_cfg(VIDEO_SMOKE, images))
     before = {k: v.clone() for k, v in video.state_dict().items()}
     image_sd = torch.load(
