@@ -16,22 +16,9 @@ model = dict(
     track_head=dict(_base_.tiny_head, train_cfg=dict(num_points=1024)))
 
 # small frames: short side 96 or 128
-clip_level_step = dict(
-    _base_.clip_level_step,
-    transforms=[
-        dict(
-            type='RandomChoiceResize',
-            scales=[(1333, 96), (1333, 128)],
-            keep_ratio=True,
-            resize_type='D2Resize'), _base_.clip_flip
-    ])
-clip_pipeline = [
-    clip_level_step if t == _base_.clip_level_step else t
-    for t in _base_.clip_pipeline
-]
+train_scales = [(1333, 96), (1333, 128)]
 train_dataloader = dict(
-    _base_.toy_images_loader,
-    dataset=dict(dataset=dict(_base_.toy_images, pipeline=clip_pipeline)))
+    _base_.toy_images_loader, dataset=dict(dataset=_base_.toy_images))
 
 max_iters = _base_.toy_max_iters
 optim_wrapper = _base_.toy_optim_wrapper

@@ -48,7 +48,7 @@ clip_level_step = dict(
     transforms=[
         dict(
             type='RandomChoiceResize',
-            scales=train_scales,
+            scales='${train_scales}',
             keep_ratio=True,
             resize_type='D2Resize'), clip_flip
     ])
