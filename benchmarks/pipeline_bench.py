@@ -88,10 +88,10 @@ def build(data_root, resize_type=None):
     """The configured dataset; ``resize_type`` replaces the clip-level
     ``RandomChoiceResize``'s resize class (e.g. mmdet's ``'Resize'``)."""
     from mmdet.registry import DATASETS
-    from mmengine.config import Config
     from vcl_mm.utils import register_all_modules
+    from vcl_mm.utils.launch import load_config
     register_all_modules(init_default_scope=True)
-    cfg = Config.fromfile(CONFIG)
+    cfg = load_config(CONFIG)
     ds_cfg = cfg.train_dataloader.dataset
     ds_cfg.dataset.update(
         data_root=data_root,

@@ -57,8 +57,8 @@ def _scope():
 
 # ------------------------------------------------------------------ train
 def _train_cfg(path, data_root, short_side):
-    from mmengine.config import Config
-    cfg = Config.fromfile(path)
+    from vcl_mm.utils.launch import load_config
+    cfg = load_config(path)  # recipe variables resolved, as the runner does
     inner = cfg.train_dataloader.dataset.dataset
     inner.data_root = data_root
     inner.ann_file = 'gt_masks.json'
@@ -83,11 +83,10 @@ def _trainer(cfg, amp, batch):
     from mmengine.optim import build_optim_wrapper
 
     from mmdet.registry import MODELS
-    from vcl_mm.utils.launch import adapt_to_device
     cfg = copy.deepcopy(cfg)
-    cfg.optim_wrapper.type = 'OptimWrapper'
+    # what --amp asks for: in the vcl_mm scope the device-aware wrapper
+    cfg.optim_wrapper.type = 'AmpOptimWrapper' if amp else 'OptimWrapper'
     cfg.optim_wrapper.pop('loss_scale', None)
-    adapt_to_device(cfg, amp=amp)
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     model.init_weights()
@@ -209,14 +208,13 @@ def memory_child(mode, frames, window, overlap, chunk, cap_gb, threads):
     import torch
     if threads:
         torch.set_num_threads(threads)
-    from mmengine.config import Config
-
     from mmdet.registry import MODELS
-    from vcl_mm.testing.toy_data import make_video
     from vcl_mm.models.track_utils import window_spans
+    from vcl_mm.testing.toy_data import make_video
+    from vcl_mm.utils.launch import load_config
     _scope()
     h, w, pad = 360, 640, (384, 640)
-    cfg = Config.fromfile(RECIPE)
+    cfg = load_config(RECIPE)
     windowed = mode == 'windowed'
     cfg.model.test_cfg.update(
         window_size=window if windowed else None,
