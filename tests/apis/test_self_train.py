@@ -9,6 +9,7 @@ import shutil
 import pytest
 import torch
 
+from vcl_mm.testing.checkpoints import save_random_checkpoint
 from vcl_mm.testing.runners import REPO_ROOT, run_tool
 from vcl_mm.testing.toy_data import write_image_set, write_video_set
 from vcl_mm.utils import InputError
@@ -20,8 +21,6 @@ CONFIG = osp.join(REPO_ROOT, 'configs', 'toy', 'self_train_quickstart.py')
 def data(tmp_path_factory):
     """Images (ImageCut2Video source), unlabeled videos (+ a one-frame
     one), test videos and a random-weights starting checkpoint."""
-    from mmdet.registry import MODELS
-    from mmengine.config import Config
 
     from vcl_mm.utils import register_all_modules
     register_all_modules()
@@ -35,10 +34,7 @@ def data(tmp_path_factory):
     shutil.copy(videos / 'video0000' / '00000.jpg', videos / 'single')
     write_video_set(str(root / 'test'), num_videos=1, seed=6,
                     size=(64, 96), frames=(5, 5))
-    torch.manual_seed(0)
-    model = MODELS.build(Config.fromfile(CONFIG).model)
-    ckpt = str(root / 'init.pth')
-    torch.save(dict(state_dict=model.state_dict(), meta={}), ckpt)
+    ckpt = save_random_checkpoint(CONFIG, str(root / 'init.pth'))
     return dict(root=root, videos=str(videos), ckpt=ckpt,
                 test=str(root / 'test') + '/')
 
