@@ -10,12 +10,12 @@ import sys
 
 import pytest
 import torch
-from mmengine.config import Config
 
 from mmdet.registry import MODELS
 from vcl_mm.utils import register_all_modules
 from vcl_mm.testing.toy_data import write_video_set
 from vcl_mm.testing.runners import REPO_ROOT
+from vcl_mm.utils.launch import load_config
 
 ROOT = REPO_ROOT
 PROJECT = osp.join(ROOT, 'projects', 'VideoCutLERPretrain')
@@ -28,7 +28,7 @@ register_all_modules()
 
 @pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
 def test_project_config_builds(path):
-    cfg = Config.fromfile(path)
+    cfg = load_config(path)
     assert cfg.model.type == 'VideoCutLER'
     assert cfg.model.track_head.num_classes == 40
     semi = '2x' in path
@@ -51,7 +51,7 @@ def resized(tmp_path_factory):
     """A 1-class tiny VideoCutLER checkpoint and its 40-class re-sizing."""
     tmp = tmp_path_factory.mktemp('ckpt')
     torch.manual_seed(0)
-    model = MODELS.build(Config.fromfile(QUICKSTART).model)
+    model = MODELS.build(load_config(QUICKSTART).model)
     src = str(tmp / 'videocutler_1cls.pth')
     torch.save(dict(state_dict=model.state_dict(), meta=dict(iter=7)), src)
     dst = str(tmp / 'videocutler_40cls.pth')
@@ -69,7 +69,7 @@ def test_resized_checkpoint_loads_strictly_with_fresh_head(resized):
     src, dst = resized
     source = torch.load(src, weights_only=False)['state_dict']
     target = torch.load(dst, weights_only=False)['state_dict']
-    model = MODELS.build(Config.fromfile(SMOKE).model)
+    model = MODELS.build(load_config(SMOKE).model)
     model.load_state_dict(target, strict=True)  # every key fits
     for key, value in source.items():
         if key.startswith('track_head.cls_embed.'):

@@ -3,8 +3,11 @@
 # decoder layers). Smoke configs merge them:
 #   model = dict(backbone=_base_.tiny_backbone, track_head=_base_.tiny_head)
 tiny_feat = 64
+# norm_cfg without a type: merged into the model's BN (a typed dict in a
+# fragment inherited as vcl_mm:: gets mmengine's _scope_ key, which mmcv's
+# norm builder would hand to BatchNorm)
 tiny_backbone = dict(
-    depth=18, norm_cfg=dict(type='BN', requires_grad=True), norm_eval=False)
+    depth=18, norm_cfg=dict(requires_grad=True), norm_eval=False)
 tiny_head = dict(
     in_channels=[64, 128, 256, 512],
     feat_channels=tiny_feat,
