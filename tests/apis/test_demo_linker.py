@@ -5,7 +5,6 @@ import os.path as osp
 
 import pytest
 
-from vcl_mm.testing.checkpoints import save_random_checkpoint
 from vcl_mm.testing.runners import REPO_ROOT
 from vcl_mm.testing.toy_data import write_video_set
 
@@ -22,14 +21,12 @@ def demo_tool():
 
 
 @pytest.fixture(scope='module')
-def inputs(tmp_path_factory):
+def inputs(tmp_path_factory, checkpoint):
     """Random weights of the quickstart model and a 12-frame video."""
-    ckpt = save_random_checkpoint(
-        CONFIG, str(tmp_path_factory.mktemp('ckpt') / 'random.pth'))
     root = str(tmp_path_factory.mktemp('video'))
     paths = write_video_set(root, num_videos=1, size=(48, 64),
                             frames=(12, 12))
-    return ckpt, osp.join(paths['img_dir'], paths['names'][0])
+    return checkpoint, osp.join(paths['img_dir'], paths['names'][0])
 
 
 def test_default_linker_is_the_benchmarks_choice():

@@ -9,19 +9,11 @@ import pytest
 import torch
 from PIL import Image
 
-from vcl_mm.testing.checkpoints import save_random_checkpoint
 from vcl_mm.testing.runners import REPO_ROOT, run_tool
 from vcl_mm.testing.toy_data import write_video_set
 
 ROOT = REPO_ROOT
 CONFIG = osp.join(ROOT, 'configs', 'toy', 'quickstart_videocutler.py')
-
-
-@pytest.fixture(scope='module')
-def checkpoint(tmp_path_factory):
-    """Random weights of the quickstart model, saved as a checkpoint."""
-    return save_random_checkpoint(
-        CONFIG, str(tmp_path_factory.mktemp('ckpt') / 'random.pth'))
 
 
 @pytest.fixture(scope='module')

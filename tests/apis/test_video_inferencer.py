@@ -11,18 +11,10 @@ import sys
 import pytest
 
 from vcl_mm.apis.inference import load_video_config
-from vcl_mm.testing.checkpoints import save_random_checkpoint
 from vcl_mm.testing.runners import REPO_ROOT
 from vcl_mm.testing.toy_data import write_video_set
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'toy', 'quickstart_videocutler.py')
-
-
-@pytest.fixture(scope='module')
-def checkpoint(tmp_path_factory):
-    """Random weights of the quickstart model, saved as a checkpoint."""
-    return save_random_checkpoint(
-        CONFIG, str(tmp_path_factory.mktemp('ckpt') / 'random.pth'))
 
 
 @pytest.fixture(scope='module')
