@@ -418,8 +418,7 @@ class SelfTraining:
                  f'of {len(todo)} videos kept -> {out}')
 
     def _train(self, k, labels):
-        from vcl_mm.utils.launch import (build_runner, check_data_paths,
-                                         load_config)
+        from vcl_mm.utils.launch import build_runner, load_config
         cfg = load_config(self.config, self.cfg_options)
         source = cfg.train_dataloader.dataset.datasets[
             self.settings.pseudo_source]
@@ -431,7 +430,6 @@ class SelfTraining:
         cfg.launcher = 'none'
         cfg.work_dir = osp.join(self.round_dir(k), 'train')
         cfg.experiment_name = f'round_{k}_{time.strftime("%Y%m%d_%H%M%S")}'
-        check_data_paths(cfg, loaders=('train_dataloader', ))
         self.log(f'round {k}: fine-tuning from {cfg.load_from} '
                  f'({cfg.train_cfg.get("max_iters")} iterations)')
         runner = build_runner(cfg)
@@ -448,8 +446,7 @@ class SelfTraining:
         out = osp.join(self.round_dir(k), 'metrics.json')
         if osp.isfile(out):
             return _load_json(out)
-        from vcl_mm.utils.launch import (build_runner, check_data_paths,
-                                         load_config)
+        from vcl_mm.utils.launch import build_runner, load_config
         cfg = load_config(self.test_config, self.test_cfg_options)
         for key in TRAIN_ONLY_KEYS:
             cfg[key] = None
@@ -461,7 +458,6 @@ class SelfTraining:
         cfg.load_from, cfg.resume, cfg.launcher = ckpt, False, 'none'
         cfg.work_dir = osp.join(self.round_dir(k), 'test')
         cfg.experiment_name = f'test_{k}_{time.strftime("%Y%m%d_%H%M%S")}'
-        check_data_paths(cfg, loaders=('test_dataloader', ))
         # the config's runner loads load_from strictly (another model's
         # weights are refused, naming the keys)
         runner = build_runner(cfg)
